@@ -31,7 +31,14 @@ std::string readFile(const fs::path& p) {
 fs::path insideRoot(const fs::path& root, const std::string& rel) {
     fs::path target = root / rel;
     std::error_code ec;
-    fs::path resolved = fs::weakly_canonical(target, ec);
+    // Follow symlinks by hand: weakly_canonical leaves a dangling link unresolved.
+    fs::path resolved = target;
+    for (int hops = 0; hops < 40 && fs::is_symlink(resolved, ec); ++hops) {
+        fs::path link = fs::read_symlink(resolved, ec);
+        if (ec) break;
+        resolved = link.is_absolute() ? link : resolved.parent_path() / link;
+    }
+    resolved = fs::weakly_canonical(resolved, ec);
     if (ec) throw ProjectError(Kind::Conflict, "PATH_OUTSIDE_PROJECT", "Cannot resolve " + target.string());
     auto r = resolved.lexically_relative(root);
     if (r.empty() || *r.begin() == "..")
