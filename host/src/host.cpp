@@ -1,0 +1,133 @@
+#include "host.hpp"
+
+#include <atelier/sdk.hpp>
+#include <atelier/util.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core_module.hpp"
+#include "module_manager.hpp"
+
+namespace atelier::host {
+
+std::string errorJson(std::string_view code, std::string_view message) {
+    return atelier::errorBody(0, code, message);
+}
+
+Host::Host(HostConfig cfg) : cfg_(std::move(cfg)) {
+    std::filesystem::create_directories(cfg_.dataDir + "/logs");
+    log_ = std::make_unique<Logger>(cfg_.accessLog ? cfg_.dataDir + "/logs/access.log" : std::string());
+    storage_ = std::make_unique<Storage>(cfg_.dataDir + "/atelier.db", cfg_.dbReaders);
+    bus_ = std::make_unique<EventBus>(*storage_);
+    ops_ = std::make_unique<OpsLog>(*storage_);
+    reactor_ = std::make_unique<Reactor>(cfg_.reactorThreads);
+    modules_ = std::make_unique<ModuleManager>(*this);
+    startedAt_ = nowIso();
+}
+
+Host::~Host() {
+    stopAll();
+}
+
+const atelier_host_v1* Host::api() const { return hostTable(const_cast<Host*>(this)); }
+
+void Host::startAll() {
+    bus_->start();
+    ops_->start();
+    timers_.start();
+    reactor_->start();
+    modules_->addBuiltin(coreModuleTable());
+    modules_->discover();
+    modules_->startAll();
+}
+
+void Host::stopAll() {
+    if (!modules_) return;
+    // Long-lived connections first: their close callbacks still reach running modules.
+    reactor_->stop();
+    modules_->stopAll();
+    timers_.stop();
+    bus_->stop();
+    ops_->stop();
+    modules_.reset();
+}
+
+void Host::dispatch(atelier_request& req, atelier_response& res) {
+    auto match = router_.find(req.method, req.path);
+    if (!match.route) {
+        res.headers.emplace_back("Content-Type", "application/json");
+        if (match.pathMatched) {
+            std::string allow;
+            for (auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            res.status = 405;
+            res.headers.emplace_back("Allow", allow);
+            res.body = errorJson("METHOD_NOT_ALLOWED", "Method " + req.method + " is not allowed on " + req.path.substr(0, 200));
+        } else {
+            res.status = 404;
+            res.body = errorJson("NOT_FOUND", "No route for " + req.method + " " + req.path.substr(0, 200));
+        }
+        return;
+    }
+    req.params = std::move(match.params);
+    const auto& route = *match.route;
+    try {
+        InflightGuard guard(route.owner.get());
+        route.fn(route.userData, &req, &res);
+    } catch (...) {
+        res = atelier_response{};
+        res.status = 500;
+        res.body = errorJson("INTERNAL_ERROR", "Internal error");
+        log_->log(Logger::Error, route.owner ? route.owner->id : "host", "handler threw across the ABI: " + req.method + " " + req.path);
+    }
+    if (res.status >= 500 && route.owner) {
+        log_->log(Logger::Error, route.owner->id, req.method + " " + req.path + " answered " + std::to_string(res.status));
+    }
+}
+
+void Host::recordOps(const std::string& entryJson) { ops_->record(entryJson); }
+
+namespace {
+void setPayload(JsonObject o, const char* key, const std::string& body, const std::string& contentType) {
+    constexpr size_t kMax = 2048;
+    std::string k(key);
+    if (body.empty()) return;
+    bool textual = contentType.empty() || contentType.find("json") != std::string::npos ||
+                   contentType.find("text") != std::string::npos || contentType.find("x-www-form") != std::string::npos;
+    if (!textual) {
+        o->set(k + "Omitted", true);
+        return;
+    }
+    if (body.size() > kMax) {
+        o->set(k, OpsLog::redact(body.substr(0, kMax)));
+        o->set(k + "Truncated", true);
+    } else {
+        o->set(k, OpsLog::redact(body));
+    }
+}
+}  // namespace
+
+void Host::traceRequest(const atelier_request& req, const atelier_response& res, double ms) {
+    if (req.path.rfind("/api/", 0) != 0 || req.path == "/api/health") return;
+    if (req.method == "GET" && (req.path == "/api/logs" || req.path == "/api/activity")) return;
+    auto o = makeObject();
+    o->set("level", res.status >= 500 ? "error" : (res.status >= 400 ? "warn" : "info"));
+    o->set("source", "http");
+    o->set("message", req.method + " " + req.path + " " + std::to_string(res.status));
+    o->set("method", req.method);
+    o->set("path", req.path);
+    if (!req.query.empty()) o->set("query", OpsLog::redact(req.query));
+    o->set("status", res.status);
+    o->set("durationMs", std::round(ms * 100) / 100);
+    o->set("requestId", req.requestId);
+    std::string reqType, resType;
+    for (auto& [k, v] : req.headers)
+        if (k == "content-type") reqType = v;
+    for (auto& [k, v] : res.headers)
+        if (Poco::icompare(k, "content-type") == 0) resType = v;
+    setPayload(o, "requestPayload", req.body, reqType);
+    if (!res.stream) setPayload(o, "responsePayload", res.body, resType);
+    ops_->record(atelier::toJson(o));
+}
+
+}  // namespace atelier::host

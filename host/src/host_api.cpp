@@ -1,0 +1,442 @@
+// The atelier_host_v1 table: every function a module can call. Each one validates its
+// arguments, never throws across the boundary, and attributes work to the calling module.
+#include <atelier/abi.h>
+#include <atelier/sdk.hpp>
+#include <atelier/util.hpp>
+
+#include <filesystem>
+
+#include "host.hpp"
+#include "module_manager.hpp"
+
+namespace atelier::host {
+
+namespace {
+
+std::string_view sv(atelier_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
+std::string cp(atelier_str s) { return std::string(sv(s)); }
+atelier_str as(const std::string& s) { return atelier_str{s.data(), s.size()}; }
+constexpr atelier_str kEmpty{nullptr, 0};
+
+bool validCtx(atelier_module_ctx* c) { return c && c->host && c->module; }
+
+const std::string* findParam(const route::Params& ps, std::string_view name) {
+    for (auto& [k, v] : ps)
+        if (k == name) return &v;
+    return nullptr;
+}
+const std::string* findHeader(const atelier_request* r, std::string_view name) {
+    for (auto& [k, v] : r->headers) {
+        if (k.size() != name.size()) continue;
+        bool eq = true;
+        for (size_t i = 0; i < k.size() && eq; ++i)
+            eq = k[i] == static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+        if (eq) return &v;
+    }
+    return nullptr;
+}
+
+void hLog(atelier_module_ctx* c, int level, atelier_str msg) {
+    if (!validCtx(c)) return;
+    c->host->log().log(level, c->module->id, cp(msg));
+}
+void hSetError(atelier_module_ctx* c, atelier_str msg) {
+    if (!validCtx(c)) return;
+    std::lock_guard lock(c->module->errorMutex);
+    c->module->error = cp(msg);
+}
+void hConfigGet(atelier_module_ctx* c, atelier_sink sink, void* sd) {
+    if (!validCtx(c) || !sink) return;
+    const std::string& cfg = c->module->config;
+    sink(sd, cfg.data(), cfg.size());
+}
+int hPathGet(atelier_module_ctx* c, int kind, atelier_sink sink, void* sd) {
+    if (!validCtx(c) || !sink) return ATELIER_ERR_INVALID;
+    std::string p;
+    const auto& cfg = c->host->config();
+    switch (kind) {
+        case ATELIER_PATH_DATA_DIR: p = cfg.dataDir; break;
+        case ATELIER_PATH_MODULE_DIR: {
+            p = cfg.dataDir + "/modules/" + c->module->id;
+            std::error_code ec;
+            std::filesystem::create_directories(p, ec);
+            break;
+        }
+        case ATELIER_PATH_START_DIR: p = cfg.startDir; break;
+        default: return ATELIER_ERR_INVALID;
+    }
+    sink(sd, p.data(), p.size());
+    return ATELIER_OK;
+}
+
+bool validMethod(std::string_view m) {
+    static const char* ok[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
+    for (auto* o : ok)
+        if (m == o) return true;
+    return false;
+}
+
+int hRouteAdd(atelier_module_ctx* c, atelier_str method, atelier_str pattern, atelier_str summary, atelier_route_fn fn,
+              void* ud) {
+    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+    if (!c->module->acceptingRegistrations) {
+        c->host->log().log(Logger::Error, c->module->id, "route_add outside init is refused");
+        return ATELIER_ERR_INVALID;
+    }
+    std::string m = cp(method), p = cp(pattern);
+    if (!validMethod(m) || p.empty() || p[0] != '/') return ATELIER_ERR_INVALID;
+    if (c->host->router().exists(m, p)) {
+        c->host->log().log(Logger::Error, c->module->id, "route already registered: " + m + " " + p);
+        return ATELIER_ERR_CONFLICT;
+    }
+    c->host->router().add(RouteEntry{m, route::Pattern(p), cp(summary), fn, ud, c->module});
+    c->module->routeCount.fetch_add(1);
+    return ATELIER_OK;
+}
+
+int hWsRouteAdd(atelier_module_ctx* c, atelier_str pattern, const atelier_ws_callbacks* cb, void* ud) {
+    if (!validCtx(c) || !cb || !c->module->acceptingRegistrations) return ATELIER_ERR_INVALID;
+    auto callbacks = initStruct<atelier_ws_callbacks>();
+    // Read only the fields the module's struct actually has.
+    if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_open)) callbacks.on_open = cb->on_open;
+    if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_message)) callbacks.on_message = cb->on_message;
+    if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_close)) callbacks.on_close = cb->on_close;
+    std::string p = cp(pattern);
+    if (p.empty() || p[0] != '/') return ATELIER_ERR_INVALID;
+    c->host->router().addWebSocket(WsRouteEntry{route::Pattern(p), callbacks, ud, c->module});
+    c->module->routeCount.fetch_add(1);
+    return ATELIER_OK;
+}
+
+atelier_str rqMethod(const atelier_request* r) { return r ? as(r->method) : kEmpty; }
+atelier_str rqPath(const atelier_request* r) { return r ? as(r->path) : kEmpty; }
+atelier_str rqQueryString(const atelier_request* r) { return r ? as(r->query) : kEmpty; }
+atelier_str rqParam(const atelier_request* r, atelier_str name) {
+    auto* v = r ? findParam(r->params, sv(name)) : nullptr;
+    return v ? as(*v) : kEmpty;
+}
+int rqQueryHas(const atelier_request* r, atelier_str name) { return r && findParam(r->queryParams, sv(name)) ? 1 : 0; }
+atelier_str rqQuery(const atelier_request* r, atelier_str name) {
+    auto* v = r ? findParam(r->queryParams, sv(name)) : nullptr;
+    return v ? as(*v) : kEmpty;
+}
+int rqHeaderHas(const atelier_request* r, atelier_str name) { return r && findHeader(r, sv(name)) ? 1 : 0; }
+atelier_str rqHeader(const atelier_request* r, atelier_str name) {
+    auto* v = r ? findHeader(r, sv(name)) : nullptr;
+    return v ? as(*v) : kEmpty;
+}
+atelier_str rqBody(const atelier_request* r) { return r ? as(r->body) : kEmpty; }
+atelier_str rqId(const atelier_request* r) { return r ? as(r->requestId) : kEmpty; }
+void rqHeadersJson(const atelier_request* r, atelier_sink sink, void* sd) {
+    if (!r || !sink) return;
+    auto o = makeObject();
+    for (auto& [k, v] : r->headers) {
+        if (k == "authorization" || k == "cookie") continue;  // secrets stay in the host
+        o->set(k, v);
+    }
+    auto s = atelier::toJson(o);
+    sink(sd, s.data(), s.size());
+}
+
+void rsStatus(atelier_response* r, int status) {
+    if (!r) return;
+    if (status < 100 || status > 599) status = 500;
+    r->status = status;
+    r->statusSet = true;
+}
+void rsHeader(atelier_response* r, atelier_str name, atelier_str value) {
+    if (!r) return;
+    std::string n = cp(name), v = cp(value);
+    // No header injection: CR/LF are not allowed in names or values.
+    if (n.empty() || n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) return;
+    for (auto& [k, existing] : r->headers) {
+        if (Poco::icompare(k, n) == 0) {
+            existing = v;
+            return;
+        }
+    }
+    r->headers.emplace_back(std::move(n), std::move(v));
+}
+void rsBody(atelier_response* r, atelier_str body) {
+    if (r) r->body = cp(body);
+}
+
+Host* g_hostForStreams = nullptr;  // streams outlive calls; the host is a process singleton
+
+atelier_stream* rsStartStream(atelier_response* r, atelier_str contentType, atelier_stream_closed_fn onClosed, void* ud) {
+    if (!r || !r->streamAllowed || r->stream) return nullptr;
+    auto* s = new atelier_stream();
+    s->onClosed = onClosed;
+    s->userData = ud;
+    r->stream = s;
+    r->streamContentType = contentType.len ? cp(contentType) : std::string("text/event-stream");
+    return s;
+}
+
+int stWrite(atelier_stream* s, atelier_str data) {
+    if (!s) return ATELIER_ERR_INVALID;
+    std::shared_ptr<Connection> conn;
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->closed || s->closeRequested) return ATELIER_ERR_CLOSED;
+        if (!s->conn) {
+            if (s->pending.size() + data.len > (64u << 20)) return ATELIER_ERR_FULL;
+            s->pending.append(data.ptr ? data.ptr : "", data.len);
+            return ATELIER_OK;
+        }
+        conn = s->conn;
+    }
+    return conn->write(sv(data));
+}
+void stClose(atelier_stream* s) {
+    if (!s) return;
+    std::shared_ptr<Connection> conn;
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->closed || s->closeRequested) return;
+        s->closeRequested = true;
+        conn = s->conn;
+    }
+    if (conn) conn->close(1000, "");
+}
+void stRelease(atelier_stream* s) {
+    if (!s) return;
+    if (g_hostForStreams) g_hostForStreams->releaseStream(s);
+}
+
+int wsSend(atelier_websocket* ws, atelier_str data, int binary) {
+    if (!ws || !ws->conn) return ATELIER_ERR_INVALID;
+    return ws->conn->sendFrame(binary ? 2 : 1, sv(data));
+}
+void wsClose(atelier_websocket* ws, int code, atelier_str reason) {
+    if (!ws || !ws->conn) return;
+    if (code < 1000 || code > 4999) code = 1000;
+    ws->conn->close(code, sv(reason));
+}
+void wsRetain(atelier_websocket* ws) {
+    if (ws) ws->refs.fetch_add(1);
+}
+void wsRelease(atelier_websocket* ws) { Host::releaseWebSocket(ws); }
+
+int dbExec(atelier_module_ctx* c, atelier_db_txn* txn, atelier_str sql, const atelier_value* params, size_t n,
+           atelier_db_result* result) {
+    if (!validCtx(c)) return ATELIER_ERR_INVALID;
+    atelier_db_result local = initStruct<atelier_db_result>();
+    int rc = c->host->storage().run(txn, cp(sql), params, n, nullptr, nullptr, result ? result : &local);
+    return rc;
+}
+int dbQuery(atelier_module_ctx* c, atelier_db_txn* txn, atelier_str sql, const atelier_value* params, size_t n,
+            atelier_row_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+    return c->host->storage().run(txn, cp(sql), params, n, fn, ud, nullptr);
+}
+int dbTransaction(atelier_module_ctx* c, atelier_txn_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+    return c->host->storage().transaction([&](void* db) { return fn(ud, static_cast<atelier_db_txn*>(db)); });
+}
+int dbMigrate(atelier_module_ctx* c, const atelier_migration* ms, size_t n) {
+    if (!validCtx(c) || (!ms && n)) return ATELIER_ERR_INVALID;
+    if (c->module->id == "host" && c->module->libraryPath.size()) return ATELIER_ERR_INVALID;
+    return c->host->storage().migrate(c->module->id, ms, n);
+}
+void dbLastError(atelier_module_ctx*, atelier_sink sink, void* sd) {
+    if (!sink) return;
+    const std::string& e = Storage::lastError();
+    sink(sd, e.data(), e.size());
+}
+
+int evPublish(atelier_module_ctx* c, const atelier_event* e, int64_t* outId) {
+    if (!validCtx(c) || !e) return ATELIER_ERR_INVALID;
+    if (e->abi_major != ATELIER_ABI_MAJOR || !ATELIER_HAS_FIELD(e, atelier_event, payload)) return ATELIER_ERR_INVALID;
+    return c->host->bus().publish(*e, outId);
+}
+int64_t evSubscribe(atelier_module_ctx* c, atelier_str pattern, atelier_event_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return 0;
+    return c->host->bus().subscribe(
+        cp(pattern),
+        [fn, ud](const std::shared_ptr<const StoredEvent>& e) {
+            auto abi = e->toAbi();
+            fn(ud, &abi);
+        },
+        c->module);
+}
+void evUnsubscribe(atelier_module_ctx* c, int64_t id) {
+    if (validCtx(c)) c->host->bus().unsubscribe(id);
+}
+int evReplay(atelier_module_ctx* c, int64_t after, atelier_str pattern, int64_t limit, atelier_event_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+    if (limit <= 0 || limit > 10000) limit = 10000;
+    for (auto& e : c->host->bus().after(after, sv(pattern), limit)) {
+        auto abi = e.toAbi();
+        fn(ud, &abi);
+    }
+    return ATELIER_OK;
+}
+
+int hkRegister(atelier_module_ctx* c, atelier_str name, int32_t priority, atelier_hook_fn fn, void* ud) {
+    if (!validCtx(c) || !fn || name.len == 0) return ATELIER_ERR_INVALID;
+    c->host->hooks().add(
+        cp(name), priority,
+        [fn, ud](const std::string& payload, HookDecision& out) {
+            atelier_hook_result r{&out};
+            fn(ud, as(payload), &r);
+        },
+        c->module);
+    return ATELIER_OK;
+}
+int hkRun(atelier_module_ctx* c, atelier_str name, atelier_str payload, atelier_sink sink, void* sd) {
+    if (!validCtx(c)) return ATELIER_ERR_INVALID;
+    auto d = c->host->hooks().run(cp(name), cp(payload));
+    if (sink) sink(sd, d.payload.data(), d.payload.size());
+    return d.vetoed ? ATELIER_ERR_VETOED : ATELIER_OK;
+}
+void hkSetPayload(atelier_hook_result* r, atelier_str payload) {
+    if (r && r->decision) r->decision->payload = cp(payload);
+}
+void hkVeto(atelier_hook_result* r, atelier_str reason) {
+    if (!r || !r->decision) return;
+    r->decision->vetoed = true;
+    r->decision->payload = cp(reason);
+}
+
+int64_t tmAdd(atelier_module_ctx* c, uint64_t delay, uint64_t interval, atelier_timer_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return 0;
+    return c->host->timers().add(std::chrono::milliseconds(delay), std::chrono::milliseconds(interval),
+                                 [fn, ud] { fn(ud); }, c->module);
+}
+void tmCancel(atelier_module_ctx* c, int64_t id) {
+    if (validCtx(c)) c->host->timers().cancel(id);
+}
+
+int hCall(atelier_module_ctx* c, atelier_str method, atelier_str pathAndQuery, atelier_str headersJson, atelier_str body,
+          int* outStatus, atelier_sink sink, void* sd) {
+    if (!validCtx(c)) return ATELIER_ERR_INVALID;
+    atelier_request req;
+    req.method = cp(method);
+    std::string pq = cp(pathAndQuery);
+    auto q = pq.find('?');
+    req.path = pq.substr(0, q);
+    if (q != std::string::npos) req.query = pq.substr(q + 1);
+    req.queryParams = route::parseQuery(req.query);
+    req.body = cp(body);
+    req.requestId = "call-" + c->module->id;
+    if (headersJson.len) {
+        auto o = parseObject(sv(headersJson));
+        if (!o) return ATELIER_ERR_INVALID;
+        for (auto& [k, v] : *o) {
+            std::string name = k;
+            for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            req.headers.emplace_back(name, v.toString());
+        }
+    }
+    req.headers.emplace_back("x-atelier-caller", c->module->id);
+    atelier_response res;
+    res.streamAllowed = false;
+    c->host->dispatch(req, res);
+    if (outStatus) *outStatus = res.status;
+    if (sink) sink(sd, res.body.data(), res.body.size());
+    return ATELIER_OK;
+}
+
+int hOpsRecord(atelier_module_ctx* c, atelier_str entry) {
+    if (!validCtx(c)) return ATELIER_ERR_INVALID;
+    auto o = parseObject(sv(entry));
+    if (!o) return ATELIER_ERR_INVALID;
+    if (!o->has("source")) o->set("source", c->module->id);
+    c->host->recordOps(atelier::toJson(o));
+    return ATELIER_OK;
+}
+
+atelier_host_v1 buildTable() {
+    auto t = initStruct<atelier_host_v1>();
+    static const std::string version = ATELIER_VERSION;
+    t.host_version = as(version);
+    t.log = hLog;
+    t.set_error = hSetError;
+    t.config_get = hConfigGet;
+    t.path_get = hPathGet;
+    t.route_add = hRouteAdd;
+    t.ws_route_add = hWsRouteAdd;
+    t.request_method = rqMethod;
+    t.request_path = rqPath;
+    t.request_query_string = rqQueryString;
+    t.request_param = rqParam;
+    t.request_query_has = rqQueryHas;
+    t.request_query = rqQuery;
+    t.request_header_has = rqHeaderHas;
+    t.request_header = rqHeader;
+    t.request_body = rqBody;
+    t.request_id = rqId;
+    t.request_headers_json = rqHeadersJson;
+    t.response_set_status = rsStatus;
+    t.response_set_header = rsHeader;
+    t.response_set_body = rsBody;
+    t.response_start_stream = rsStartStream;
+    t.stream_write = stWrite;
+    t.stream_close = stClose;
+    t.stream_release = stRelease;
+    t.ws_send = wsSend;
+    t.ws_close = wsClose;
+    t.ws_retain = wsRetain;
+    t.ws_release = wsRelease;
+    t.db_exec = dbExec;
+    t.db_query = dbQuery;
+    t.db_transaction = dbTransaction;
+    t.db_migrate = dbMigrate;
+    t.db_last_error = dbLastError;
+    t.event_publish = evPublish;
+    t.event_subscribe = evSubscribe;
+    t.event_unsubscribe = evUnsubscribe;
+    t.event_replay = evReplay;
+    t.hook_register = hkRegister;
+    t.hook_run = hkRun;
+    t.hook_result_set_payload = hkSetPayload;
+    t.hook_result_veto = hkVeto;
+    t.timer_add = tmAdd;
+    t.timer_cancel = tmCancel;
+    t.call = hCall;
+    t.ops_record = hOpsRecord;
+    return t;
+}
+
+}  // namespace
+
+const atelier_host_v1* hostTable(Host* host) {
+    g_hostForStreams = host;
+    static const atelier_host_v1 table = buildTable();
+    return &table;
+}
+
+void Host::releaseWebSocket(atelier_websocket* ws) {
+    if (ws && ws->refs.fetch_sub(1) == 1) delete ws;
+}
+
+void Host::attachStream(atelier_stream* s, std::shared_ptr<Connection> conn) {
+    std::string pending;
+    bool closeNow = false;
+    {
+        std::lock_guard lock(s->mutex);
+        s->conn = conn;
+        pending.swap(s->pending);
+        closeNow = s->closeRequested;
+    }
+    conn->onClosed = [this, s](int) {
+        {
+            std::lock_guard lock(s->mutex);
+            s->closed = true;
+        }
+        if (!s->notified.exchange(true) && s->onClosed) {
+            InflightGuard guard(s->owner.get());
+            s->onClosed(s->userData, s);
+        }
+        releaseStream(s);  // the host's reference
+    };
+    if (!pending.empty()) conn->write(pending);
+    if (closeNow) conn->close(1000, "");
+}
+
+void Host::releaseStream(atelier_stream* s) {
+    if (s->refs.fetch_sub(1) == 1) delete s;
+}
+
+}  // namespace atelier::host

@@ -1,0 +1,412 @@
+#include "http_server.hpp"
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/DeflatingStream.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/SHA1Engine.h>
+#include <Poco/ThreadPool.h>
+#include <atelier/sdk.hpp>
+#include <atelier/util.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <sstream>
+
+#include "host.hpp"
+
+namespace atelier::host {
+
+namespace {
+
+std::atomic<uint64_t> requestCounter{0};
+const std::string requestIdPrefix = randomHex(6);
+
+std::string newRequestId() {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s-%06llx", requestIdPrefix.c_str(),
+                  static_cast<unsigned long long>(requestCounter.fetch_add(1) + 1));
+    return buf;
+}
+
+bool validClientRequestId(const std::string& id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (unsigned char c : id)
+        if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+    return true;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+const std::string* header(const atelier_request& r, const char* name) {
+    for (auto& [k, v] : r.headers)
+        if (k == name) return &v;
+    return nullptr;
+}
+
+class RequestHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit RequestHandler(Host& host) : host_(host) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+        auto started = std::chrono::steady_clock::now();
+        atelier_request req;
+        atelier_response res;
+        try {
+            handle(request, response, req, res);
+        } catch (const std::exception& e) {
+            host_.log().log(Logger::Error, "http", std::string("request failed: ") + e.what());
+            if (!response.sent()) {
+                res = atelier_response{};
+                res.status = 500;
+                res.body = errorJson("INTERNAL_ERROR", "Internal error");
+                send(request, response, req, res);
+            }
+        }
+        finish(req, res, started);
+    }
+
+private:
+    void fail(atelier_response& res, int status, const char* code, const std::string& message) {
+        res.status = status;
+        res.body = errorJson(code, message);
+        res.headers.emplace_back("Content-Type", "application/json");
+    }
+
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, atelier_request& req,
+                atelier_response& res) {
+        const auto& cfg = host_.config();
+        req.method = request.getMethod();
+        const std::string& uri = request.getURI();
+        auto q = uri.find('?');
+        req.path = uri.substr(0, q);
+        if (q != std::string::npos) req.query = uri.substr(q + 1);
+        auto hash = req.query.find('#');
+        if (hash != std::string::npos) req.query.resize(hash);
+        req.queryParams = route::parseQuery(req.query);
+        req.headers.reserve(request.size());
+        for (const auto& [k, v] : request) req.headers.emplace_back(lower(k), v);
+        const std::string* clientId = header(req, "x-request-id");
+        req.requestId = clientId && validClientRequestId(*clientId) ? *clientId : newRequestId();
+
+        // DNS-rebinding protection: only loopback names may address us.
+        const std::string* hostHeader = header(req, "host");
+        if (!hostHeader || !hostHeaderAllowed(*hostHeader)) {
+            fail(res, 403, "FORBIDDEN_HOST", "Host header not allowed; use localhost, 127.0.0.1 or [::1]");
+            return send(request, response, req, res);
+        }
+        const std::string* origin = header(req, "origin");
+        if (origin && !originAllowed(cfg, *origin)) {
+            fail(res, 403, "FORBIDDEN_ORIGIN", "Origin not allowed: " + origin->substr(0, 100));
+            return send(request, response, req, res);
+        }
+        if (req.method == "OPTIONS") {
+            res.status = 204;
+            res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+            res.headers.emplace_back("Access-Control-Allow-Headers",
+                                     "Content-Type, Authorization, X-Atelier-Project, X-Request-Id, Last-Event-ID");
+            res.headers.emplace_back("Access-Control-Max-Age", "600");
+            return send(request, response, req, res);
+        }
+
+        if (cfg.authEnabled && req.path != "/api/health") {
+            auto payload = makeObject();
+            const std::string* auth = header(req, "authorization");
+            std::string token;
+            if (auth && auth->rfind("Bearer ", 0) == 0) token = auth->substr(7);
+            if (token.empty()) {
+                for (auto& [k, v] : req.queryParams)
+                    if (k == "token") token = v;
+            }
+            payload->set("token", token);
+            payload->set("path", req.path);
+            payload->set("method", req.method);
+            payload->set("ok", false);
+            auto d = host_.hooks().run("auth.authenticate", atelier::toJson(payload));
+            auto out = parseObject(d.payload);
+            bool ok = !d.vetoed && out && out->optValue<bool>("ok", false);
+            if (!ok) {
+                if (isUpgrade(req)) {
+                    // Boards-product clients expect the socket to open and close with 4001.
+                    return upgradeAndClose(request, response, req, res, 4001, "unauthorized");
+                }
+                fail(res, 401, "UNAUTHORIZED", "Authentication required");
+                return send(request, response, req, res);
+            }
+            if (out->has("userId")) req.headers.emplace_back("x-atelier-user", out->getValue<std::string>("userId"));
+        }
+
+        if (isUpgrade(req)) return upgrade(request, response, req, res);
+
+        // Body, bounded.
+        if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(cfg.maxBodyBytes)) {
+            fail(res, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds " + std::to_string(cfg.maxBodyBytes) + " bytes");
+            response.setKeepAlive(false);
+            return send(request, response, req, res);
+        }
+        if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
+            std::istream& in = request.stream();
+            if (request.hasContentLength()) req.body.reserve(static_cast<size_t>(request.getContentLength64()));
+            char buf[16384];
+            while (in) {
+                in.read(buf, sizeof buf);
+                auto n = in.gcount();
+                if (n <= 0) break;
+                req.body.append(buf, static_cast<size_t>(n));
+                if (req.body.size() > cfg.maxBodyBytes) {
+                    fail(res, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds " + std::to_string(cfg.maxBodyBytes) + " bytes");
+                    response.setKeepAlive(false);
+                    return send(request, response, req, res);
+                }
+            }
+        }
+        const std::string* ctype = header(req, "content-type");
+        if (!req.body.empty() && ctype && ctype->find("json") != std::string::npos &&
+            req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+            try {
+                Poco::JSON::Parser().parse(req.body);
+            } catch (...) {
+                fail(res, 400, "INVALID_JSON", "Request body is not valid JSON");
+                return send(request, response, req, res);
+            }
+        }
+
+        host_.dispatch(req, res);
+        if (res.stream) return startStream(request, response, req, res);
+        send(request, response, req, res);
+    }
+
+    static bool isUpgrade(const atelier_request& req) {
+        const std::string* up = header(req, "upgrade");
+        return up && lower(*up) == "websocket";
+    }
+
+    bool handshake(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, atelier_request& req,
+                   atelier_response& res) {
+        const std::string* key = header(req, "sec-websocket-key");
+        const std::string* version = header(req, "sec-websocket-version");
+        if (req.method != "GET" || !key || key->empty() || !version || *version != "13") {
+            fail(res, 400, "BAD_WEBSOCKET_HANDSHAKE", "Invalid WebSocket handshake");
+            send(request, response, req, res);
+            return false;
+        }
+        Poco::SHA1Engine sha1;
+        sha1.update(*key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        const auto& digest = sha1.digest();
+        std::ostringstream accept;
+        {
+            Poco::Base64Encoder enc(accept);
+            enc.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+            enc.close();
+        }
+        response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS);
+        response.set("Upgrade", "websocket");
+        response.set("Connection", "Upgrade");
+        response.set("Sec-WebSocket-Accept", accept.str());
+        response.set("X-Request-Id", req.requestId);
+        response.setKeepAlive(false);
+        response.setContentLength(Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH);
+        response.send().flush();
+        res.status = 101;
+        return true;
+    }
+
+    void upgradeAndClose(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                         atelier_request& req, atelier_response& res, int code, const std::string& reason) {
+        if (!handshake(request, response, req, res)) return;
+        auto socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).detachSocket();
+        auto conn = host_.reactor().adopt(socket, Connection::Kind::WebSocket, host_.config().streamBufferBytes);
+        host_.reactor().watch(conn);
+        conn->close(code, reason);
+    }
+
+    void upgrade(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, atelier_request& req,
+                 atelier_response& res) {
+        auto match = host_.router().findWebSocket(req.path);
+        if (!match.route) {
+            fail(res, 404, "NOT_FOUND", "No WebSocket endpoint at " + req.path.substr(0, 200));
+            return send(request, response, req, res);
+        }
+        if (!handshake(request, response, req, res)) return;
+        req.params = match.params;
+        auto socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).detachSocket();
+        auto conn = host_.reactor().adopt(socket, Connection::Kind::WebSocket, host_.config().streamBufferBytes);
+        auto route = match.route;
+        auto* ws = new atelier_websocket();  // the host's reference, dropped after on_close
+        ws->conn = conn;
+        int closeCode = 0;
+        if (route->callbacks.on_open) {
+            InflightGuard guard(route->owner.get());
+            closeCode = route->callbacks.on_open(route->userData, ws, &req);
+        }
+        conn->onMessage = [route, ws](std::string_view data, bool binary) {
+            if (!route->callbacks.on_message) return;
+            InflightGuard guard(route->owner.get());
+            route->callbacks.on_message(route->userData, ws, data.data(), data.size(), binary ? 1 : 0);
+        };
+        conn->onClosed = [route, ws](int code) {
+            if (route->callbacks.on_close) {
+                InflightGuard guard(route->owner.get());
+                route->callbacks.on_close(route->userData, ws, code);
+            }
+            Host::releaseWebSocket(ws);
+        };
+        host_.reactor().watch(conn);
+        if (closeCode != 0) conn->close(closeCode, closeCode == 1008 ? "policy violation" : "closed by server");
+    }
+
+    void startStream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                     atelier_request& req, atelier_response& res) {
+        response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.statusSet ? res.status : 200));
+        response.setContentType(res.streamContentType);
+        response.set("Cache-Control", "no-cache");
+        response.set("X-Accel-Buffering", "no");
+        response.set("X-Request-Id", req.requestId);
+        addCors(req, response);
+        for (auto& [k, v] : res.headers)
+            if (Poco::icompare(k, "content-type") != 0) response.set(k, v);
+        response.setKeepAlive(false);
+        response.setContentLength(Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH);
+        response.setChunkedTransferEncoding(false);
+        response.send().flush();
+        auto socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).detachSocket();
+        auto conn = host_.reactor().adopt(socket, Connection::Kind::Stream, host_.config().streamBufferBytes);
+        host_.attachStream(res.stream, conn);
+        host_.reactor().watch(conn);
+        res.status = res.statusSet ? res.status : 200;
+    }
+
+    void addCors(const atelier_request& req, Poco::Net::HTTPServerResponse& response) {
+        const std::string* origin = header(req, "origin");
+        if (origin && originAllowed(host_.config(), *origin)) {
+            response.set("Access-Control-Allow-Origin", *origin);
+            response.set("Vary", "Origin");
+            response.set("Access-Control-Expose-Headers", "X-Request-Id, Content-Disposition");
+        }
+    }
+
+    void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, const atelier_request& req,
+              atelier_response& res) {
+        if (response.sent()) return;
+        response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
+        response.set("X-Request-Id", req.requestId);
+        addCors(req, response);
+        bool hasType = false;
+        for (auto& [k, v] : res.headers) {
+            if (Poco::icompare(k, "content-type") == 0) hasType = true;
+            response.set(k, v);
+        }
+        if (res.status == 204 || res.status == 304) {
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
+        if (!hasType && !res.body.empty()) {
+            char first = res.body[res.body.find_first_not_of(" \t\r\n") == std::string::npos
+                                      ? 0
+                                      : res.body.find_first_not_of(" \t\r\n")];
+            response.setContentType(first == '{' || first == '[' ? "application/json" : "text/plain; charset=utf-8");
+        }
+        bool head = req.method == "HEAD";
+        const std::string* accept = header(req, "accept-encoding");
+        if (!head && res.body.size() >= 8192 && accept && accept->find("gzip") != std::string::npos &&
+            !response.has("Content-Encoding")) {
+            std::ostringstream gz;
+            {
+                Poco::DeflatingOutputStream deflater(gz, Poco::DeflatingStreamBuf::STREAM_GZIP, 1);
+                deflater.write(res.body.data(), static_cast<std::streamsize>(res.body.size()));
+                deflater.close();
+            }
+            std::string compressed = gz.str();
+            response.set("Content-Encoding", "gzip");
+            response.set("Vary", response.has("Vary") ? response.get("Vary") + ", Accept-Encoding" : "Accept-Encoding");
+            response.sendBuffer(compressed.data(), compressed.size());
+            return;
+        }
+        if (head) {
+            response.setContentLength(static_cast<std::streamsize>(res.body.size()));
+            response.send();
+            return;
+        }
+        response.sendBuffer(res.body.data(), res.body.size());
+        (void)request;
+    }
+
+    void finish(const atelier_request& req, const atelier_response& res, std::chrono::steady_clock::time_point started) {
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        if (host_.config().accessLog) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, " %d %.2fms ", res.status, ms);
+            host_.log().access(nowIso() + " " + req.method + " " + req.path + buf + req.requestId);
+        }
+        host_.traceRequest(req, res, ms);
+    }
+
+    Host& host_;
+};
+
+class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit HandlerFactory(Host& host) : host_(host) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+        return new RequestHandler(host_);
+    }
+
+private:
+    Host& host_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(Host& host) : host_(host) {}
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+    const auto& cfg = host_.config();
+    Poco::Net::ServerSocket socket;
+    try {
+        Poco::Net::SocketAddress addr(cfg.host, static_cast<Poco::UInt16>(cfg.port));
+        socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
+        socket.listen(256);
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + e.displayText() +
+                                 (e.displayText().find("in use") != std::string::npos
+                                      ? " (another process is using the port; choose one with --port)"
+                                      : ""));
+    }
+    port_ = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams();
+    params->setMaxThreads(cfg.workerThreads);
+    params->setMaxQueued(cfg.maxQueued);
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(0);
+    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
+    params->setTimeout(Poco::Timespan(60, 0));
+    params->setServerName("atelier");
+    static Poco::ThreadPool pool(2, cfg.workerThreads + 8, 60);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(host_), pool, socket, params);
+    server_->start();
+}
+
+void HttpServer::stop() {
+    if (!server_) return;
+    server_->stop();  // stop accepting; existing connections finish their current request
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(host_.config().shutdownGraceMs);
+    while (server_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    server_->stopAll(true);
+    server_.reset();
+}
+
+}  // namespace atelier::host

@@ -1,0 +1,146 @@
+#include "ops_log.hpp"
+
+#include <atelier/util.hpp>
+
+#include <regex>
+
+namespace atelier::host {
+
+OpsLog::OpsLog(Storage& storage) : storage_(storage) {
+    storage_.run(nullptr,
+                 "CREATE TABLE IF NOT EXISTS host_ops_log (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,"
+                 " level TEXT NOT NULL, source TEXT NOT NULL, status TEXT, message TEXT NOT NULL, entry TEXT NOT NULL)",
+                 nullptr, 0, nullptr, nullptr, nullptr);
+    storage_.run(nullptr, "CREATE INDEX IF NOT EXISTS host_ops_log_created ON host_ops_log(created_at)", nullptr, 0, nullptr,
+                 nullptr, nullptr);
+}
+
+OpsLog::~OpsLog() { stop(); }
+
+void OpsLog::start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void OpsLog::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+std::string OpsLog::redact(const std::string& text) {
+    // Values of secret-looking keys in JSON and key=value text, and bearer tokens.
+    static const std::regex jsonSecret(
+        R"re(("(?:[A-Za-z_-]*(?:token|secret|password|passwd|apiKey|api_key|authorization|cookie|credential)[A-Za-z_-]*)"\s*:\s*)"(?:[^"\\]|\\.)*")re",
+        std::regex::icase);
+    static const std::regex bearer(R"((Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+)", std::regex::icase);
+    static const std::regex kv(R"(((?:token|secret|password|api_key|apikey)=)[^&\s"]+)", std::regex::icase);
+    std::string out = std::regex_replace(text, jsonSecret, "$1\"[REDACTED]\"");
+    out = std::regex_replace(out, bearer, "$1 [REDACTED]");
+    out = std::regex_replace(out, kv, "$1[REDACTED]");
+    return out;
+}
+
+void OpsLog::record(std::string entryJson) {
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() > 200000) return;  // overload: drop rather than grow without bound
+        queue_.push_back(std::move(entryJson));
+        ++queued_;
+    }
+    cv_.notify_one();
+}
+
+int64_t OpsLog::addListener(Listener l) {
+    std::lock_guard lock(listenersMutex_);
+    listeners_.emplace_back(++nextListener_, std::move(l));
+    return nextListener_;
+}
+
+void OpsLog::removeListener(int64_t id) {
+    std::lock_guard lock(listenersMutex_);
+    std::erase_if(listeners_, [&](const auto& p) { return p.first == id; });
+}
+
+void OpsLog::flush() {
+    std::unique_lock lock(mutex_);
+    uint64_t target = queued_;
+    cv_.notify_one();
+    flushedCv_.wait_for(lock, std::chrono::seconds(5), [&] { return written_ >= target || stopping_; });
+}
+
+void OpsLog::writeBatch(std::vector<std::string>& batch) {
+    std::vector<std::shared_ptr<const OpsEntry>> written;
+    storage_.transaction([&](void* txn) {
+        for (auto& raw : batch) {
+            auto o = parseObject(raw);
+            if (!o) continue;
+            std::string created = o->optValue<std::string>("timestamp", nowIso());
+            o->set("timestamp", created);
+            std::string level = o->optValue<std::string>("level", "info");
+            std::string source = o->optValue<std::string>("source", "host");
+            std::string status = o->has("status") ? o->get("status").toString() : std::string();
+            std::string message = o->optValue<std::string>("message", "");
+            std::string entry = redact(atelier::toJson(o));
+            atelier_value params[6]{};
+            std::string* texts[] = {&created, &level, &source, &status, &message, &entry};
+            for (int i = 0; i < 6; ++i) {
+                params[i].type = ATELIER_VALUE_TEXT;
+                params[i].s = atelier_str{texts[i]->data(), texts[i]->size()};
+            }
+            if (status.empty()) params[3].type = ATELIER_VALUE_NULL;
+            auto r = initStruct<atelier_db_result>();
+            if (storage_.run(txn,
+                             "INSERT INTO host_ops_log (created_at, level, source, status, message, entry) VALUES (?, ?, ?, ?, ?, ?)",
+                             params, 6, nullptr, nullptr, &r) != ATELIER_OK)
+                continue;
+            auto e = std::make_shared<OpsEntry>();
+            e->id = r.last_insert_id;
+            // Put the id first in the delivered object.
+            e->json = "{\"id\":" + std::to_string(e->id) + "," + entry.substr(1);
+            written.push_back(std::move(e));
+        }
+        return ATELIER_OK;
+    });
+    if (written.empty()) return;
+    std::vector<std::pair<int64_t, Listener>> ls;
+    {
+        std::lock_guard lock(listenersMutex_);
+        ls = listeners_;
+    }
+    for (auto& [id, l] : ls) {
+        try {
+            l(written);
+        } catch (...) {
+        }
+    }
+}
+
+void OpsLog::run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+        cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            if (stopping_) break;
+            continue;
+        }
+        std::vector<std::string> batch;
+        while (!queue_.empty() && batch.size() < 2000) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
+        lock.unlock();
+        writeBatch(batch);
+        lock.lock();
+        written_ += batch.size();
+        flushedCv_.notify_all();
+    }
+    flushedCv_.notify_all();
+}
+
+}  // namespace atelier::host

@@ -1,0 +1,55 @@
+// The operations log: HTTP request traces and command executions. Entries are queued and
+// written in batches (one transaction per batch) by a background thread, then delivered to
+// live listeners (SSE) in id order. Secrets are redacted before anything is stored.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage.hpp"
+
+namespace atelier::host {
+
+struct OpsEntry {
+    int64_t id = 0;
+    std::string json;  // the stored object, including id and timestamp
+};
+
+class OpsLog {
+public:
+    using Listener = std::function<void(const std::vector<std::shared_ptr<const OpsEntry>>&)>;
+    explicit OpsLog(Storage& storage);
+    ~OpsLog();
+    void start();
+    void stop();
+    // Queues an entry (JSON object text with at least level, source, message).
+    void record(std::string entryJson);
+    int64_t addListener(Listener l);
+    void removeListener(int64_t id);
+    // Blocks until everything queued so far is written (tests and shutdown).
+    void flush();
+
+    static std::string redact(const std::string& text);
+
+private:
+    void run();
+    void writeBatch(std::vector<std::string>& batch);
+    Storage& storage_;
+    std::mutex mutex_;
+    std::condition_variable cv_, flushedCv_;
+    std::deque<std::string> queue_;
+    uint64_t queued_ = 0, written_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+    std::mutex listenersMutex_;
+    std::vector<std::pair<int64_t, Listener>> listeners_;
+    int64_t nextListener_ = 0;
+};
+
+}  // namespace atelier::host

@@ -1,0 +1,68 @@
+// SQLite storage owned by the host: one database file, WAL, one serialized writer connection
+// and a small pool of reader connections. Connections are opened through Poco::Data (session
+// management, the SQLite connector); statements run on the raw handle with a per-connection
+// prepared-statement cache, because module parameters arrive as dynamically typed C values.
+#pragma once
+
+#include <atelier/abi.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace atelier::host {
+
+class Storage {
+public:
+    Storage(const std::string& path, int readerCount);
+    ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+
+    // Executes one statement. `onRow` may be null. A null `txnDb` means autocommit: reads go to
+    // a reader connection, writes to the writer (serialized). Returns an atelier_status; the
+    // message of a failure is available from lastError() on this thread.
+    int run(void* txnDb, const std::string& sql, const atelier_value* params, size_t nparams, atelier_row_fn onRow,
+            void* userData, atelier_db_result* result);
+
+    // BEGIN IMMEDIATE on the writer; fn gets the writer handle as its transaction token.
+    int transaction(const std::function<int(void* txnDb)>& fn);
+
+    // Applies migrations not yet recorded for `moduleId`, each in its own transaction.
+    // Rejects SQL creating or altering objects not prefixed with the module's table prefix.
+    int migrate(const std::string& moduleId, const atelier_migration* migrations, size_t n);
+
+    static const std::string& lastError();
+    static void setLastError(std::string message);
+    static std::string tablePrefix(const std::string& moduleId);
+    // Returns an empty string when every object the SQL creates/alters/drops has the prefix,
+    // else the offending name.
+    static std::string checkObjectNames(const std::string& sql, const std::string& prefix);
+
+    const std::string& path() const { return path_; }
+    void checkpoint();
+
+private:
+    struct Connection;
+    Connection* acquireReader();
+    void releaseReader(Connection* c);
+    int runOn(Connection& c, const std::string& sql, const atelier_value* params, size_t nparams, atelier_row_fn onRow,
+              void* userData, atelier_db_result* result, bool* notReadOnly);
+
+    std::string path_;
+    std::unique_ptr<Connection> writer_;
+    std::recursive_mutex writerMutex_;
+    std::vector<std::unique_ptr<Connection>> readers_;
+    std::vector<Connection*> freeReaders_;
+    std::mutex readerMutex_;
+    std::condition_variable readerCv_;
+};
+
+}  // namespace atelier::host
