@@ -191,14 +191,11 @@ std::string whereClause(const ListFilter& f, std::vector<Param>& params) {
         params.emplace_back(*f.organizationId);
     }
     if (f.search && !f.search->empty()) {
-        std::string pat = "%";
-        for (char c : *f.search) {
-            if (c == '%' || c == '_' || c == '\\') pat.push_back('\\');
-            pat.push_back(c);
-        }
-        pat += "%";
-        w += " AND name LIKE ? ESCAPE '\\'";
-        params.emplace_back(pat);
+        // instr() rather than LIKE with a bound pattern: no wildcard escaping, and SQLite does
+        // not re-prepare the statement on its first step (the real host reads column names
+        // before stepping, which a LIKE re-prepare invalidates).
+        w += " AND instr(lower(name), lower(?)) > 0";
+        params.emplace_back(*f.search);
     }
     return w;
 }
