@@ -1,0 +1,68 @@
+// Fixture modules for the loader tests. One source, several libraries: FIXTURE_KIND selects
+// what each library does wrong (or right).
+#include <atelier/sdk.hpp>
+
+namespace {
+
+class GoodModule : public atelier::Module {
+public:
+    void init() override {
+        migrate({"CREATE TABLE " FIXTURE_TABLE " (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"});
+        get("/api/" FIXTURE_ID "/hello", "Say hello", [this](atelier::Request& req, atelier::Response& res) {
+            db().exec("INSERT INTO " FIXTURE_TABLE " (name) VALUES (?)", {req.query("name", "world")});
+            auto count = db().one("SELECT COUNT(*) AS n FROM " FIXTURE_TABLE);
+            auto o = atelier::makeObject();
+            o->set("hello", req.query("name", "world"));
+            o->set("count", count->integer("n"));
+            res.json(o);
+        });
+    }
+};
+
+class ThrowingModule : public atelier::Module {
+public:
+    void init() override { throw std::runtime_error("deliberate failure in init"); }
+};
+
+class BadTableModule : public atelier::Module {
+public:
+    void init() override { migrate({"CREATE TABLE other_things (id INTEGER)"}); }
+};
+
+}  // namespace
+
+#if FIXTURE_KIND == 1  // a good module
+ATELIER_MODULE(GoodModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+#elif FIXTURE_KIND == 2  // init throws
+ATELIER_MODULE(ThrowingModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+#elif FIXTURE_KIND == 3  // wrong ABI major in the entry table
+extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
+    static atelier_module_v1 t = [] {
+        auto x = atelier::initStruct<atelier_module_v1>();
+        x.abi_major = 99;
+        x.id = FIXTURE_ID;
+        x.version = "1.0.0";
+        x.init = [](const atelier_host_v1*, atelier_module_ctx*, void**) { return 0; };
+        return x;
+    }();
+    return &t;
+}
+#elif FIXTURE_KIND == 4  // no entry symbol at all
+extern "C" ATELIER_EXPORT int atelier_something_else(void) { return 42; }
+#elif FIXTURE_KIND == 5  // init returns an error through set_error (plain C style)
+extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
+    static atelier_module_v1 t = [] {
+        auto x = atelier::initStruct<atelier_module_v1>();
+        x.id = FIXTURE_ID;
+        x.version = "1.0.0";
+        x.init = [](const atelier_host_v1* host, atelier_module_ctx* ctx, void**) {
+            host->set_error(ctx, atelier::str("database unreachable"));
+            return static_cast<int>(ATELIER_ERR_INTERNAL);
+        };
+        return x;
+    }();
+    return &t;
+}
+#elif FIXTURE_KIND == 6  // a migration that touches another module's namespace
+ATELIER_MODULE(BadTableModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+#endif
