@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace projects {
@@ -209,10 +210,25 @@ std::vector<Project> ProjectStore::list(const ListFilter& f) const {
     params.emplace_back(f.limit);
     params.emplace_back(f.offset);
     std::vector<Project> out;
-    for (auto& r : db_.query(sql, params)) {
-        auto p = projectFromRow(r);
-        p.repos = reposOf(p.id);
-        out.push_back(std::move(p));
+    for (auto& r : db_.query(sql, params)) out.push_back(projectFromRow(r));
+    if (out.empty()) return out;
+    // The repos of the whole page in one query.
+    std::string in;
+    std::vector<Param> ids;
+    for (auto& p : out) {
+        in += in.empty() ? "?" : ",?";
+        ids.emplace_back(p.id);
+    }
+    std::map<std::string, std::vector<Repo>> byProject;
+    for (auto& r : db_.query("SELECT id, project_id, path, name, default_branch, is_primary, created_at FROM projects_repos"
+                             " WHERE project_id IN (" + in + ") ORDER BY is_primary DESC, position, created_at, id",
+                             ids)) {
+        auto repo = repoFromRow(r);
+        byProject[repo.projectId].push_back(std::move(repo));
+    }
+    for (auto& p : out) {
+        auto it = byProject.find(p.id);
+        if (it != byProject.end()) p.repos = std::move(it->second);
     }
     return out;
 }

@@ -33,7 +33,22 @@ std::string readText(const fs::path& p) {
     ss << in.rdbuf();
     return ss.str();
 }
-std::string canonical(const std::string& p) { return fs::canonical(p).string(); }
+// Every repository a test makes is removed when the program exits.
+struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+        std::error_code ec;
+        for (auto& d : dirs) fs::remove_all(d, ec);
+    }
+};
+Cleanup& cleanup() {
+    static Cleanup c;
+    return c;
+}
+std::string canonical(const std::string& p) {
+    cleanup().dirs.push_back(p);
+    return fs::canonical(p).string();
+}
 
 // One server for the route tests, started in a directory that is not a repository.
 class ProjectsIt : public ::testing::Test {
