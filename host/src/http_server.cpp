@@ -153,6 +153,7 @@ private:
         if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(cfg.maxBodyBytes)) {
             fail(res, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds " + std::to_string(cfg.maxBodyBytes) + " bytes");
             response.setKeepAlive(false);
+            drain(request);
             return send(request, response, req, res);
         }
         if (request.hasContentLength() || request.getChunkedTransferEncoding()) {
@@ -167,6 +168,8 @@ private:
                 if (req.body.size() > cfg.maxBodyBytes) {
                     fail(res, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds " + std::to_string(cfg.maxBodyBytes) + " bytes");
                     response.setKeepAlive(false);
+                    req.body.clear();
+                    drain(request);
                     return send(request, response, req, res);
                 }
             }
@@ -185,6 +188,21 @@ private:
         host_.dispatch(req, res);
         if (res.stream) return startStream(request, response, req, res);
         send(request, response, req, res);
+    }
+
+    // Reads and discards a moderately oversized body so the client can read our 413 instead of
+    // a connection reset; a body declared larger than that is not worth the bandwidth.
+    static void drain(Poco::Net::HTTPServerRequest& request) {
+        constexpr Poco::Int64 kMaxDrain = 64LL * 1024 * 1024;
+        if (request.hasContentLength() && request.getContentLength64() > kMaxDrain) return;
+        std::istream& in = request.stream();
+        char buf[65536];
+        Poco::Int64 total = 0;
+        while (in && total < kMaxDrain) {
+            in.read(buf, sizeof buf);
+            if (in.gcount() <= 0) break;
+            total += in.gcount();
+        }
     }
 
     static bool isUpgrade(const atelier_request& req) {
