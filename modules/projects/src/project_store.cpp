@@ -327,54 +327,55 @@ Project ProjectStore::create(const CreateInput& in) {
 }
 
 UpdateResult ProjectStore::update(const std::string& idOrSlug, const UpdateInput& in) {
-    Project cur = get(idOrSlug);
+    std::string id = get(idOrSlug).id;
     UpdateInput v = in;
     if (v.name) v.name = checkName(*v.name);
     if (v.slug) checkSlug(*v.slug);
     if (v.ownerId) checkOwner(*v.ownerId);
     if (v.repoSource) checkRepoSource(*v.repoSource);
     if (v.localPath && *v.localPath) *v.localPath = normalizePath(**v.localPath, "local_path");
+    // libgit2 work happens before the write transaction.
     std::optional<PrimaryCandidate> primary;
-    bool pathChanged = v.localPath && *v.localPath != cur.localPath;
-    if (pathChanged) primary = primaryFor(*v.localPath);
+    if (v.localPath) primary = primaryFor(*v.localPath);
 
     UpdateResult result;
-    auto& changes = result.changes;
-    Project next = cur;
-    auto setText = [&](std::string& field, const std::optional<std::string>& value, const char* name) {
-        if (value && *value != field) {
-            field = *value;
-            changes.emplace_back(name);
-        }
-    };
-    auto setNullable = [&](std::optional<std::string>& field, const NullableField& value, const char* name) {
-        if (value && *value != field) {
-            field = *value;
-            changes.emplace_back(name);
-        }
-    };
-    setText(next.name, v.name, "name");
-    setText(next.slug, v.slug, "slug");
-    setText(next.ownerId, v.ownerId, "owner_id");
-    setNullable(next.description, v.description, "description");
-    setNullable(next.localPath, v.localPath, "local_path");
-    setNullable(next.repoSource, v.repoSource, "repo_source");
-    setNullable(next.repoOwner, v.repoOwner, "repo_owner");
-    setNullable(next.repoName, v.repoName, "repo_name");
-    setNullable(next.organizationId, v.organizationId, "organizationId");
-    if (changes.empty()) {
-        result.project = cur;
-        return result;
-    }
     std::string now = atelier::nowIso();
     db_.transaction([&](const Db& tx) {
-        if (!tx.one("SELECT 1 AS x FROM projects_items WHERE id = ?", {cur.id}))
-            throw ProjectError(Kind::NotFound, "PROJECT_NOT_FOUND", "Project not found: " + idOrSlug);
-        if (next.slug != cur.slug && tx.one("SELECT 1 AS x FROM projects_items WHERE slug = ? AND id <> ?", {next.slug, cur.id}))
+        // Read-modify-write inside the transaction, so concurrent patches of different
+        // fields do not undo each other.
+        auto row = tx.one(std::string("SELECT ") + kProjectColumns + " FROM projects_items WHERE id = ?", {id});
+        if (!row) throw ProjectError(Kind::NotFound, "PROJECT_NOT_FOUND", "Project not found: " + idOrSlug);
+        Project cur = projectFromRow(*row);
+        Project next = cur;
+        auto& changes = result.changes;
+        auto setText = [&](std::string& field, const std::optional<std::string>& value, const char* name) {
+            if (value && *value != field) {
+                field = *value;
+                changes.emplace_back(name);
+            }
+        };
+        auto setNullable = [&](std::optional<std::string>& field, const NullableField& value, const char* name) {
+            if (value && *value != field) {
+                field = *value;
+                changes.emplace_back(name);
+            }
+        };
+        setText(next.name, v.name, "name");
+        setText(next.slug, v.slug, "slug");
+        setText(next.ownerId, v.ownerId, "owner_id");
+        setNullable(next.description, v.description, "description");
+        setNullable(next.localPath, v.localPath, "local_path");
+        setNullable(next.repoSource, v.repoSource, "repo_source");
+        setNullable(next.repoOwner, v.repoOwner, "repo_owner");
+        setNullable(next.repoName, v.repoName, "repo_name");
+        setNullable(next.organizationId, v.organizationId, "organizationId");
+        if (changes.empty()) return;
+        bool pathChanged = next.localPath != cur.localPath;
+        if (next.slug != cur.slug && tx.one("SELECT 1 AS x FROM projects_items WHERE slug = ? AND id <> ?", {next.slug, id}))
             throw ProjectError(Kind::Conflict, "DUPLICATE_SLUG", "A project with slug '" + next.slug + "' already exists",
                                "slug");
         if (pathChanged && next.localPath) {
-            if (auto other = tx.one("SELECT name FROM projects_items WHERE local_path = ? AND id <> ?", {*next.localPath, cur.id}))
+            if (auto other = tx.one("SELECT name FROM projects_items WHERE local_path = ? AND id <> ?", {*next.localPath, id}))
                 throw ProjectError(Kind::Conflict, "LOCAL_PATH_IN_USE",
                                    "Project '" + other->text("name") + "' already uses local_path " + *next.localPath,
                                    "local_path");
@@ -382,22 +383,22 @@ UpdateResult ProjectStore::update(const std::string& idOrSlug, const UpdateInput
         tx.exec("UPDATE projects_items SET name = ?, slug = ?, description = ?, owner_id = ?, local_path = ?, repo_source = ?,"
                 " repo_owner = ?, repo_name = ?, organization_id = ?, updated_at = ? WHERE id = ?",
                 {next.name, next.slug, next.description, next.ownerId, next.localPath, next.repoSource, next.repoOwner,
-                 next.repoName, next.organizationId, now, cur.id});
+                 next.repoName, next.organizationId, now, id});
         if (pathChanged) {
-            dropPrimaryRepo(tx, cur.id);
+            dropPrimaryRepo(tx, id);
             if (primary) {
                 // An explicitly added repo at the same path becomes the primary one.
-                auto existing = tx.one("SELECT id FROM projects_repos WHERE project_id = ? AND path = ?", {cur.id, primary->root});
+                auto existing = tx.one("SELECT id FROM projects_repos WHERE project_id = ? AND path = ?", {id, primary->root});
                 if (existing)
                     tx.exec("UPDATE projects_repos SET is_primary = 1, position = 0 WHERE id = ?", {existing->text("id")});
                 else
                     tx.exec("INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position,"
                             " created_at) VALUES (?,?,?,?,?,1,0,?)",
-                            {atelier::newUuid(), cur.id, primary->root, baseName(primary->root), primary->branch, now});
+                            {atelier::newUuid(), id, primary->root, baseName(primary->root), primary->branch, now});
             }
         }
     });
-    result.project = get(cur.id);
+    result.project = get(id);
     return result;
 }
 

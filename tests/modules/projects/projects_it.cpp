@@ -198,6 +198,21 @@ TEST_F(ProjectsIt, ConcurrentCreatesOfOneSlug) {
     EXPECT_TRUE(slugs.count("same-derived"));
 }
 
+TEST_F(ProjectsIt, ConcurrentPatchesOfDifferentFieldsBothLand) {
+    auto p = create(R"({"name":"Patched Twice"})");
+    std::string id = str(p, "id");
+    for (int round = 0; round < 5; ++round) {
+        std::string d = "desc-" + std::to_string(round), o = "org-" + std::to_string(round);
+        std::thread a([&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"description":")" + d + "\"}").status, 200); });
+        std::thread b([&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"organizationId":")" + o + "\"}").status, 200); });
+        a.join();
+        b.join();
+        auto now = s().get("/api/projects/" + id).json();
+        EXPECT_EQ(str(now, "description"), d);
+        EXPECT_EQ(str(now, "organizationId"), o);
+    }
+}
+
 TEST_F(ProjectsIt, ReposOfAProject) {
     auto repo = canonical(makeGitRepo({{"README.md", "x"}}));
     auto p = create(R"({"name":"With Repos","local_path":")" + repo + "\"}");

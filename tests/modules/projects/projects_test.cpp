@@ -378,6 +378,13 @@ TEST_F(ProjectsTest, ReposAddAndRemove) {
     auto unknownProject = req("POST", "/api/projects/nope/repos", R"({"repo_path":")" + repo + "\"}");
     EXPECT_EQ(unknownProject.status, 404);
     EXPECT_EQ(req("GET", "/api/projects/" + id).json()->getArray("repos")->size(), 2u);
+    // The list carries the same repos as the single-project answer.
+    create(R"({"name":"Bystander"})");
+    auto listed = req("GET", "/api/projects").jsonArray();
+    ASSERT_EQ(listed->size(), 2u);
+    EXPECT_EQ(atelier::toJson(listed->getObject(0)->getArray("repos")),
+              atelier::toJson(req("GET", "/api/projects/" + id).json()->getArray("repos")));
+    EXPECT_EQ(listed->getObject(1)->getArray("repos")->size(), 0u);
 
     auto del = req("DELETE", "/api/projects/" + id + "/repos/" + str(r, "id"));
     EXPECT_EQ(del.status, 204);
@@ -389,6 +396,7 @@ TEST_F(ProjectsTest, ReposAddAndRemove) {
 
     // The local_path repository cannot be removed on its own.
     auto rooted = create(R"({"name":"Rooted","local_path":")" + repo + "\"}");
+    ASSERT_TRUE(rooted);
     auto primaryId = str(rooted->getArray("repos")->getObject(0), "id");
     auto refused = req("DELETE", "/api/projects/rooted/repos/" + primaryId);
     EXPECT_EQ(refused.status, 409);
