@@ -284,6 +284,15 @@ public:
                       timers_.end());
     }
 
+    // Publishes an event as if another module had (subscribers run synchronously).
+    int64_t publish(const Event& e) {
+        atelier_module_ctx ctx{this, "test", "", "{}"};
+        auto abi = e.toAbi();
+        int64_t id = 0;
+        if (api_.event_publish(&ctx, &abi, &id) != ATELIER_OK) throw std::runtime_error("publish failed: " + ctx.lastError);
+        return id;
+    }
+
     std::vector<Event> events() {
         std::vector<Event> out;
         auto cb = [](void* ud, const atelier_event* e) { static_cast<std::vector<Event>*>(ud)->push_back(Event::fromAbi(e)); };
