@@ -117,11 +117,7 @@ public:
         get("/api/projects/:id/files", "Git-tracked files of the project directory (?repo_id=)",
             guarded([this](Request& req, Response& res) {
                 auto files = trackedFilesOf(store().get(req.param("id")), req.queryOpt("repo_id"));
-                auto arr = atelier::makeArray();
-                for (auto& f : files) arr->add(f);
-                auto o = atelier::makeObject();
-                o->set("data", arr);
-                res.json(o);
+                res.text(dataStringArray(files), 200, "application/json");
             }));
         get("/api/projects/:id/export", "Export the project as a JSON file", guarded([this](Request& req, Response& res) {
                 auto p = store().get(req.param("id"));

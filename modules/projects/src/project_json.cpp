@@ -2,6 +2,8 @@
 
 #include <atelier/util.hpp>
 
+#include <cstdio>
+
 namespace projects {
 
 using atelier::badRequest;
@@ -112,6 +114,39 @@ UpdateInput parseUpdate(const JsonObject& body) {
     in.repoName = nullableString(body, "repo_name");
     in.organizationId = nullableString(body, aliasKey(body, "organizationId", "organization_id"));
     return in;
+}
+
+std::string dataStringArray(const std::vector<std::string>& items) {
+    std::string out = "{\"data\":[";
+    size_t total = 0;
+    for (auto& i : items) total += i.size() + 3;
+    out.reserve(total + 16);
+    bool first = true;
+    for (auto& item : items) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        for (unsigned char c : item) {
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\r': out += "\\r"; break;
+                case '\t': out += "\\t"; break;
+                default:
+                    if (c < 0x20) {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                        out += buf;
+                    } else {
+                        out += static_cast<char>(c);
+                    }
+            }
+        }
+        out += '"';
+    }
+    out += "]}";
+    return out;
 }
 
 std::vector<std::string> parseReorder(const JsonObject& body) {

@@ -14,6 +14,8 @@ atelier::JsonArray projectsJson(const std::vector<Project>& ps);
 
 CreateInput parseCreate(const atelier::JsonObject& body);
 UpdateInput parseUpdate(const atelier::JsonObject& body);
+// `{"data":[...]}` for a list of strings, serialised directly (large file lists).
+std::string dataStringArray(const std::vector<std::string>& items);
 // {ids: [string...]} (non-empty strings).
 std::vector<std::string> parseReorder(const atelier::JsonObject& body);
 

@@ -471,6 +471,19 @@ TEST_F(ProjectsTest, FilesListsTrackedFilesFromTheIndex) {
     EXPECT_EQ(req("GET", "/api/projects/ghost/files").status, 404);
 }
 
+TEST_F(ProjectsTest, FilesWithCharactersThatNeedEscaping) {
+    std::string odd = "we\"ird\\na\tme.txt";
+    auto repo = makeRepo({{odd, "x"}, {"ünï.txt", "u"}});
+    create(R"({"name":"Odd","local_path":")" + repo + "\"}");
+    auto r = req("GET", "/api/projects/odd/files");
+    ASSERT_EQ(r.status, 200);
+    auto data = r.json()->getArray("data");
+    ASSERT_TRUE(data) << r.body;
+    ASSERT_EQ(data->size(), 2u);
+    EXPECT_EQ(data->getElement<std::string>(0), odd);
+    EXPECT_EQ(data->getElement<std::string>(1), "ünï.txt");
+}
+
 TEST_F(ProjectsTest, ExportIsAJsonDownload) {
     auto repo = makeRepo();
     auto p = create(R"({"name":"Export Me","local_path":")" + repo + "\"}");
