@@ -1,6 +1,7 @@
 // devservers module: each worktree's dev server side by side on offset ports. Every route and
 // hook on one screen; process supervision, ports and open targets live in the other files.
 #include "devservers.hpp"
+#include "log_hub.hpp"
 #include "open_targets.hpp"
 #include "ports.hpp"
 
@@ -63,7 +64,11 @@ public:
                  " ports TEXT NOT NULL DEFAULT '[]', path TEXT NOT NULL, cwd TEXT NOT NULL, command TEXT NOT NULL,"
                  " started_at TEXT NOT NULL, PRIMARY KEY (project_id, worktree_id))"});
         DevServers::Sinks sinks;
-        sinks.status = [this](const ServerView& v) { emit("devserver.status", v.projectId, v.toJson()); };
+        sinks.status = [this](const ServerView& v) {
+            auto o = v.toJson();
+            emit("devserver.status", v.projectId, o);
+            hub_->send(v.projectId, v.worktreeId, "status", toJson(o));
+        };
         sinks.log = [this](const std::string& pj, const std::string& wt, const std::vector<std::string>& lines, size_t dropped) {
             auto o = makeObject();
             o->set("projectId", pj);
@@ -73,6 +78,7 @@ public:
             o->set("lines", arr);
             o->set("dropped", static_cast<int64_t>(dropped));
             emit("devserver.log", pj, o);
+            hub_->send(pj, wt, "log", toJson(o));
         };
         sinks.crash = [this](const ServerView& v, const std::vector<std::string>& tail) { reportCrash(v, tail); };
         service_ = std::make_unique<DevServers>(db(), std::move(sinks));
@@ -92,13 +98,30 @@ public:
             o->set("success", true);
             res.json(o);
         }));
-        get("/api/worktrees/:id/logs", "Dev server output (last lines)", wrap([this](Request& req, Response& res) {
+        // OpenKit's path; the worktrees module may own it already (creation logs), in which
+        // case /api/devservers/:id/logs and the `worktree.logs` hook below serve the output.
+        try {
+            get("/api/worktrees/:id/logs", "Dev server output (last lines)", wrap([this](Request& req, Response& res) {
+                auto [p, wt] = worktree(req);
+                res.json(logsBody(wt));
+            }));
+        } catch (const std::exception&) {
+            host().warn("GET /api/worktrees/:id/logs is registered by another module; dev-server output is at /api/devservers/:id/logs");
+        }
+        get("/api/devservers/:id/logs", "Dev server output of worktree :id (last lines)", wrap([this](Request& req, Response& res) {
             auto [p, wt] = worktree(req);
-            auto arr = makeArray();
-            for (auto& l : service_->logs(wt.projectId, wt.worktreeId)) arr->add(l);
-            auto o = makeObject();
-            o->set("logs", arr);
-            res.json(o);
+            res.json(logsBody(wt));
+        }));
+        get("/api/worktrees/:id/logs/stream", "SSE: the worktree's dev-server output and status, live", wrap([this](Request& req, Response& res) {
+            auto [p, wt] = worktree(req);
+            auto initial = "event: logs\ndata: " + toJson(logsBody(wt)) + "\n\n";
+            if (!hub_->open(res, wt.projectId, wt.worktreeId, initial))
+                throw badRequest("An event stream needs a network client", "STREAM_UNAVAILABLE");
+        }));
+        get("/api/devservers/stream", "SSE: output and status of every dev server of the project", wrap([this](Request& req, Response& res) {
+            auto p = resolveActiveProject(*this, req);
+            if (!hub_->open(res, p.id, "", ": devservers\n\n"))
+                throw badRequest("An event stream needs a network client", "STREAM_UNAVAILABLE");
         }));
         get("/api/devservers", "Running dev servers (?project= filters)", wrap([this](Request& req, Response& res) {
             std::string projectId;
@@ -236,6 +259,17 @@ public:
             o->set("stoppedProcesses", o->optValue<int64_t>("stoppedProcesses", 0) + 1);
             return HookOutcome::replace(o);
         });
+        hook("worktree.logs", 50, [this](std::string_view payload) {
+            auto o = parseObject(payload);
+            if (!o) return HookOutcome::keep();
+            auto lines = service_->logs(o->optValue<std::string>("projectId", ""), o->optValue<std::string>("worktreeId", ""));
+            if (lines.empty()) return HookOutcome::keep();
+            auto arr = o->has("logs") ? o->getArray("logs") : nullptr;
+            if (!arr) arr = makeArray();
+            for (auto& l : lines) arr->add(l);
+            o->set("logs", arr);
+            return HookOutcome::replace(o);
+        });
         hook("worktrees.decorate", 50, [this](std::string_view payload) {
             auto o = parseObject(payload);
             if (!o || !o->has("worktrees")) return HookOutcome::keep();
@@ -253,6 +287,7 @@ public:
     void stop() override {
         stopping_ = true;
         if (service_) service_->shutdown();
+        hub_->closeAll();
     }
 
 private:
@@ -297,6 +332,14 @@ private:
     void saveConfig(const std::string& projectId, const JsonObject& patch) const {
         auto r = host().call("PATCH", "/api/config?project=" + enc(projectId), toJson(patch));
         if (r.status != 200) forward(r, "Cannot save the project configuration");
+    }
+
+    JsonObject logsBody(const WorktreeTarget& wt) const {
+        auto arr = makeArray();
+        for (auto& l : service_->logs(wt.projectId, wt.worktreeId)) arr->add(l);
+        auto o = makeObject();
+        o->set("logs", arr);
+        return o;
     }
 
     static std::string pathEnv() {
@@ -370,6 +413,7 @@ private:
     }
 
     std::unique_ptr<DevServers> service_;
+    std::shared_ptr<LogHub> hub_ = std::make_shared<LogHub>();
     std::atomic<bool> stopping_{false};
 };
 

@@ -336,7 +336,7 @@ void Supervisor::closePipe(const std::shared_ptr<Proc>& p) {
 
 void Supervisor::writeLog(Proc& p, const std::string& data) {
     if (p.logFd < 0 || data.empty()) return;
-    if (p.logMax > 0 && p.logBytes > 0 && p.logBytes + data.size() > p.logMax) {
+    auto rotate = [&p] {
         ::close(p.logFd);
         if (p.logKeep > 0) {
             for (int i = p.logKeep - 1; i >= 1; --i)
@@ -347,18 +347,36 @@ void Supervisor::writeLog(Proc& p, const std::string& data) {
         }
         p.logFd = ::open(p.logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0644);
         p.logBytes = 0;
-        if (p.logFd < 0) return;
-    }
+    };
     size_t off = 0;
-    while (off < data.size()) {
-        ssize_t w = ::write(p.logFd, data.data() + off, data.size() - off);
+    while (off < data.size() && p.logFd >= 0) {
+        size_t n = data.size() - off;
+        if (p.logMax > 0) {
+            if (p.logBytes >= p.logMax) {
+                rotate();
+                continue;
+            }
+            size_t room = static_cast<size_t>(p.logMax - p.logBytes);
+            if (n > room) {
+                // cut after the last whole line that fits; a file never exceeds the limit
+                size_t nl = data.rfind('\n', off + room - 1);
+                if (nl != std::string::npos && nl >= off) n = nl - off + 1;
+                else if (p.logBytes > 0) {
+                    rotate();
+                    continue;
+                } else {
+                    n = room;  // one line longer than the whole file: split it
+                }
+            }
+        }
+        ssize_t w = ::write(p.logFd, data.data() + off, n);
         if (w < 0) {
             if (errno == EINTR) continue;
             break;
         }
         off += static_cast<size_t>(w);
+        p.logBytes += static_cast<uint64_t>(w);
     }
-    p.logBytes += off;
 }
 
 void Supervisor::flushAll() {
