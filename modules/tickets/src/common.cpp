@@ -1,0 +1,230 @@
+#include "common.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+
+namespace tickets {
+
+int64_t nextSeq() {
+    static std::atomic<int64_t> last{0};
+    int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    int64_t prev = last.load();
+    int64_t next;
+    do {
+        next = std::max(now, prev + 1);
+    } while (!last.compare_exchange_weak(prev, next));
+    return next;
+}
+
+std::string isoFromSeq(int64_t seq) { return atelier::isoFromMillis(seq / 1000); }
+
+void Store::emit(const std::vector<PendingEvent>& events) const {
+    if (events.empty()) return;
+    struct Recorded {
+        int64_t eventId;
+        std::string createdAt;
+    };
+    std::vector<Recorded> ids;
+    ids.reserve(events.size());
+    for (const auto& p : events) {
+        int64_t id = 0;
+        try {
+            if (publish) id = publish(p.event);
+        } catch (...) {
+            id = 0;  // the bus refused; the activity log still records it locally
+        }
+        ids.push_back({id, isoFromSeq(p.seq)});
+    }
+    db.transaction([&](const Db& tx) {
+        for (size_t i = 0; i < events.size(); ++i) {
+            const auto& e = events[i].event;
+            for (int64_t ticketId : events[i].ticketIds) {
+                tx.exec("INSERT INTO tickets_activity (event_id, ticket_id, project_id, event_type, comment_id, actor_id,"
+                        " actor_type, kombuse_session_id, ticket_number, payload, created_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        {ids[i].eventId == 0 ? Param(nullptr) : Param(ids[i].eventId), ticketId, e.projectId,
+                         e.type, e.commentId.empty() ? Param(nullptr) : Param(std::stoll(e.commentId)),
+                         e.actorId.empty() ? Param(nullptr) : Param(e.actorId), e.actorType,
+                         e.sessionId.empty() ? Param(nullptr) : Param(e.sessionId), e.ticketNumber, e.payload,
+                         ids[i].createdAt, events[i].seq});
+            }
+        }
+    });
+}
+
+atelier::HttpError validation(const std::string& field, const std::string& message) {
+    return atelier::HttpError(400, "VALIDATION_ERROR", field + " " + message, {{field, message}});
+}
+atelier::HttpError notFound(const std::string& message, const std::string& code) {
+    return atelier::HttpError(404, code, message);
+}
+atelier::HttpError conflict(const std::string& message, const std::string& code) {
+    return atelier::HttpError(409, code, message);
+}
+atelier::HttpError unprocessable(const std::string& message, const std::string& code) {
+    return atelier::HttpError(422, code, message);
+}
+
+Nullable presence(const JsonObject& o, const std::string& key) {
+    Nullable n;
+    if (!o || !o->has(key)) return n;
+    n.present = true;
+    n.null = o->isNull(key);
+    return n;
+}
+
+std::optional<int64_t> intField(const JsonObject& o, const std::string& key) {
+    if (!atelier::has(o, key)) return std::nullopt;
+    auto v = o->get(key);
+    if (v.isBoolean() || !v.isNumeric()) throw validation(key, "must be an integer");
+    if (!v.isInteger()) {
+        double d = v.convert<double>();
+        if (d != static_cast<double>(static_cast<int64_t>(d))) throw validation(key, "must be an integer");
+        return static_cast<int64_t>(d);
+    }
+    return v.convert<int64_t>();
+}
+
+std::string stringField(const JsonObject& o, const std::string& key, size_t maxLen) {
+    if (!atelier::has(o, key)) throw validation(key, "is required");
+    auto v = o->get(key);
+    if (!v.isString()) throw validation(key, "must be a string");
+    auto s = v.extract<std::string>();
+    bool blank = s.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (blank) throw validation(key, "must not be empty");
+    if (s.size() > maxLen) throw validation(key, "must be at most " + std::to_string(maxLen) + " characters");
+    return s;
+}
+
+std::optional<std::string> optStringField(const JsonObject& o, const std::string& key, size_t maxLen) {
+    if (!atelier::has(o, key)) return std::nullopt;
+    auto v = o->get(key);
+    if (!v.isString()) throw validation(key, "must be a string");
+    auto s = v.extract<std::string>();
+    if (s.size() > maxLen) throw validation(key, "must be at most " + std::to_string(maxLen) + " characters");
+    return s;
+}
+
+std::vector<int64_t> intArrayField(const JsonObject& o, const std::string& key) {
+    std::vector<int64_t> out;
+    if (!atelier::has(o, key)) return out;
+    auto arr = o->getArray(key);
+    if (!arr) throw validation(key, "must be an array of integers");
+    for (size_t i = 0; i < arr->size(); ++i) {
+        auto v = arr->get(i);
+        if (v.isBoolean() || !v.isInteger()) throw validation(key, "must be an array of integers");
+        out.push_back(v.convert<int64_t>());
+    }
+    return out;
+}
+
+std::vector<std::string> stringArrayField(const JsonObject& o, const std::string& key) {
+    std::vector<std::string> out;
+    if (!atelier::has(o, key)) return out;
+    auto arr = o->getArray(key);
+    if (!arr) throw validation(key, "must be an array of strings");
+    for (size_t i = 0; i < arr->size(); ++i) {
+        auto v = arr->get(i);
+        if (!v.isString()) throw validation(key, "must be an array of strings");
+        out.push_back(v.extract<std::string>());
+    }
+    return out;
+}
+
+std::optional<bool> parseBool(const std::optional<std::string>& v, const std::string& name) {
+    if (!v || v->empty()) return std::nullopt;
+    if (*v == "true" || *v == "1") return true;
+    if (*v == "false" || *v == "0") return false;
+    throw validation(name, "must be true or false");
+}
+
+std::optional<int64_t> parseInt(const std::optional<std::string>& v, const std::string& name) {
+    if (!v || v->empty()) return std::nullopt;
+    try {
+        size_t used = 0;
+        long long n = std::stoll(*v, &used);
+        if (used != v->size()) throw std::invalid_argument("trailing");
+        return n;
+    } catch (...) {
+        throw validation(name, "must be an integer");
+    }
+}
+
+std::string placeholders(size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+    return s;
+}
+
+Var boolVar(const Row& r, std::string_view col) {
+    if (r.isNull(col)) return Var();
+    return Var(r.integer(col) != 0);
+}
+
+std::string nowIso() { return atelier::nowIso(); }
+
+std::string isoPlusMinutes(int64_t minutes, const std::string& from) {
+    int64_t base = atelier::nowMillis();
+    if (!from.empty()) {
+        std::tm tm{};
+        int ms = 0;
+        if (std::sscanf(from.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                        &tm.tm_min, &tm.tm_sec, &ms) >= 6) {
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            int64_t parsed = static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+            if (parsed > base) base = parsed;
+        }
+    }
+    return atelier::isoFromMillis(base + minutes * 60000);
+}
+
+std::string actorType(const Db& db, const std::string& actorId) {
+    if (actorId.empty()) return "system";
+    auto row = db.one("SELECT type FROM tickets_profiles WHERE id = ?", {actorId});
+    return row ? row->text("type") : "system";
+}
+
+JsonObject profileJson(const Row& r) {
+    auto o = atelier::makeObject();
+    o->set("id", r.var("id"));
+    o->set("type", r.var("type"));
+    o->set("name", r.var("name"));
+    o->set("slug", r.var("slug"));
+    o->set("email", r.var("email"));
+    o->set("description", r.var("description"));
+    o->set("avatar_url", r.var("avatar_url"));
+    o->set("external_source", r.var("external_source"));
+    o->set("external_id", r.var("external_id"));
+    o->set("plugin_id", r.var("plugin_id"));
+    o->set("is_active", boolVar(r, "is_active"));
+    o->set("created_at", r.var("created_at"));
+    o->set("updated_at", r.var("updated_at"));
+    return o;
+}
+
+JsonObject findProfile(const Db& db, const std::string& id) {
+    if (id.empty()) return nullptr;
+    auto row = db.one("SELECT * FROM tickets_profiles WHERE id = ?", {id});
+    return row ? profileJson(*row) : nullptr;
+}
+
+bool profileExists(const Db& db, const std::string& id) {
+    return db.one("SELECT 1 AS x FROM tickets_profiles WHERE id = ?", {id}).has_value();
+}
+
+atelier::Event makeEvent(const std::string& type, const std::string& projectId, int64_t ticketId, int64_t ticketNumber,
+                         const std::string& actorId, const std::string& actorTypeName, const JsonObject& payload) {
+    atelier::Event e;
+    e.type = type;
+    e.projectId = projectId;
+    if (ticketId > 0) e.ticketId = std::to_string(ticketId);
+    e.ticketNumber = ticketNumber;
+    e.actorId = actorId;
+    e.actorType = actorTypeName.empty() ? "system" : actorTypeName;
+    e.payload = payload ? atelier::toJson(payload) : "{}";
+    return e;
+}
+
+}  // namespace tickets
