@@ -369,6 +369,14 @@ TEST_F(ProjectsTest, ReposAddAndRemove) {
     fs::create_directories(repo + "/sub");
     auto sub = req("POST", "/api/projects/" + id + "/repos", R"({"repo_path":")" + repo + "/sub\"}");
     EXPECT_EQ(code(sub), "NOT_A_GIT_REPOSITORY") << "a subdirectory has no .git";
+    auto bareDir = tempDir();
+    git_libgit2_init();
+    git_repository* bare = nullptr;
+    ASSERT_EQ(git_repository_init(&bare, bareDir.c_str(), 1), 0);
+    git_repository_free(bare);
+    git_libgit2_shutdown();
+    auto bareRes = req("POST", "/api/projects/" + id + "/repos", R"({"repo_path":")" + bareDir + "\"}");
+    EXPECT_EQ(code(bareRes), "NOT_A_GIT_REPOSITORY") << "a bare repository has no working directory";
     auto file = req("POST", "/api/projects/" + id + "/repos", R"({"repo_path":")" + repo + "/README.md\"}");
     EXPECT_EQ(code(file), "NOT_A_DIRECTORY");
     auto rel = req("POST", "/api/projects/" + id + "/repos", R"({"repo_path":"../x"})");
