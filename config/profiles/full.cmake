@@ -1,0 +1,2 @@
+# Every module in the tree (the default).
+set(ATELIER_MINIMAL OFF CACHE BOOL "")
