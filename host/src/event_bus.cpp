@@ -95,13 +95,19 @@ std::string StoredEvent::toJson() const {
         if (v.empty()) o->set(k, Poco::Dynamic::Var());
         else o->set(k, v);
     };
+    // Kombuse ids of tickets and comments are integers: emit digit strings as numbers.
+    auto idValue = [&](const char* k, const std::string& v) {
+        if (v.empty()) o->set(k, Poco::Dynamic::Var());
+        else if (v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos) o->set(k, std::stoll(v));
+        else o->set(k, v);
+    };
     o->set("id", id);
     o->set("event_type", type);
     nullable("project_id", projectId);
-    nullable("ticket_id", ticketId);
+    idValue("ticket_id", ticketId);
     if (ticketNumber) o->set("ticket_number", ticketNumber);
     else o->set("ticket_number", Poco::Dynamic::Var());
-    nullable("comment_id", commentId);
+    idValue("comment_id", commentId);
     nullable("actor_id", actorId);
     o->set("actor_type", actorType.empty() ? std::string("system") : actorType);
     nullable("kombuse_session_id", sessionId);
@@ -192,6 +198,17 @@ void EventBus::unsubscribe(int64_t id) {
     std::erase_if(subs_, [&](const auto& s) { return s->id == id; });
 }
 
+int64_t EventBus::subscribeBatch(BatchHandler handler) {
+    std::lock_guard lock(subsMutex_);
+    batchSubs_.emplace_back(++nextSubId_, std::make_shared<BatchHandler>(std::move(handler)));
+    return nextSubId_;
+}
+
+void EventBus::unsubscribeBatch(int64_t id) {
+    std::lock_guard lock(subsMutex_);
+    std::erase_if(batchSubs_, [&](const auto& s) { return s.first == id; });
+}
+
 void EventBus::removeOwner(const ModuleRecord* owner) {
     std::lock_guard lock(subsMutex_);
     std::erase_if(subs_, [&](const auto& s) { return s->owner.get() == owner; });
@@ -207,9 +224,20 @@ void EventBus::run() {
             batch.swap(queue_);
         }
         std::vector<std::shared_ptr<Sub>> subs;
+        std::vector<std::shared_ptr<BatchHandler>> batchSubs;
         {
             std::lock_guard lock(subsMutex_);
             subs = subs_;
+            for (auto& [id, h] : batchSubs_) batchSubs.push_back(h);
+        }
+        if (!batchSubs.empty()) {
+            std::vector<std::shared_ptr<const StoredEvent>> all(batch.begin(), batch.end());
+            for (auto& h : batchSubs) {
+                try {
+                    (*h)(all);
+                } catch (...) {
+                }
+            }
         }
         for (auto& e : batch) {
             for (auto& s : subs) {

@@ -42,6 +42,9 @@ struct EventFilter {
 class EventBus {
 public:
     using Handler = std::function<void(const std::shared_ptr<const StoredEvent>&)>;
+    // Receives every dispatched batch (all types, id order) before the per-event handlers:
+    // the host's SSE/WebSocket fan-out formats each event once per batch.
+    using BatchHandler = std::function<void(const std::vector<std::shared_ptr<const StoredEvent>>&)>;
     explicit EventBus(Storage& storage);
     ~EventBus();
     void start();
@@ -50,6 +53,8 @@ public:
     int publish(const atelier_event& e, int64_t* outId);
     int64_t subscribe(std::string pattern, Handler handler, std::shared_ptr<ModuleRecord> owner = nullptr);
     void unsubscribe(int64_t id);
+    int64_t subscribeBatch(BatchHandler handler);
+    void unsubscribeBatch(int64_t id);
     void removeOwner(const ModuleRecord* owner);
 
     std::vector<StoredEvent> query(const EventFilter& f, int64_t* total = nullptr) const;
@@ -69,6 +74,7 @@ private:
     std::mutex publishMutex_;
     mutable std::mutex subsMutex_;
     std::vector<std::shared_ptr<Sub>> subs_;
+    std::vector<std::pair<int64_t, std::shared_ptr<BatchHandler>>> batchSubs_;
     int64_t nextSubId_ = 0;
     std::mutex queueMutex_;
     std::condition_variable queueCv_;

@@ -2,6 +2,7 @@
 
 #include <atelier/util.hpp>
 
+#include <algorithm>
 #include <regex>
 
 namespace atelier::host {
@@ -50,10 +51,84 @@ void OpsLog::record(std::string entryJson) {
     {
         std::lock_guard lock(mutex_);
         if (queue_.size() > 200000) return;  // overload: drop rather than grow without bound
-        queue_.push_back(std::move(entryJson));
+        queue_.push_back(Item{std::move(entryJson), nullptr});
         ++queued_;
     }
     cv_.notify_one();
+}
+
+std::future<std::shared_ptr<const OpsEntry>> OpsLog::recordAsync(std::string entryJson) {
+    auto done = std::make_shared<std::promise<std::shared_ptr<const OpsEntry>>>();
+    auto future = done->get_future();
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() > 200000) {
+            done->set_value(nullptr);
+            return future;
+        }
+        queue_.push_back(Item{std::move(entryJson), done});
+        ++queued_;
+    }
+    cv_.notify_one();
+    return future;
+}
+
+namespace {
+const std::string kLevels[] = {"debug", "info", "warning", "error"};
+
+void bound(Poco::JSON::Object& o, const std::string& key, size_t max) {
+    if (!o.has(key) || !o.get(key).isString()) return;
+    std::string v = o.getValue<std::string>(key);
+    if (v.size() <= max) return;
+    size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+    o.set(key, v.substr(0, cut));
+    o.set(key + "Truncated", true);
+}
+}  // namespace
+
+void OpsLog::normalize(Poco::JSON::Object& o) {
+    std::string level = o.has("level") && o.get("level").isString() ? o.getValue<std::string>("level") : "info";
+    if (level == "warn") level = "warning";
+    if (std::find(std::begin(kLevels), std::end(kLevels), level) == std::end(kLevels)) level = "info";
+    o.set("level", level);
+    if (!o.has("source") || !o.get("source").isString()) o.set("source", "host");
+    if (!o.has("message") || !o.get("message").isString()) o.set("message", "");
+    // An inbound HTTP trace: the numeric status is the response's; the entry's status is a word.
+    if (o.getValue<std::string>("source") == "http" && o.has("status") && o.get("status").isNumeric()) {
+        Poco::JSON::Object::Ptr meta = o.has("metadata") ? o.getObject("metadata") : nullptr;
+        if (!meta) meta = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        int statusCode = o.getValue<int>("status");
+        meta->set("direction", "inbound");
+        for (const char* k : {"method", "path", "query", "requestId", "requestContentType", "requestPayload",
+                              "requestPayloadTruncated", "requestPayloadOmitted"}) {
+            if (o.has(k)) {
+                meta->set(k, o.get(k));
+                o.remove(k);
+            }
+        }
+        meta->set("statusCode", statusCode);
+        for (const char* k : {"durationMs", "responseContentType", "responsePayload", "responsePayloadTruncated",
+                              "responsePayloadOmitted"}) {
+            if (o.has(k)) {
+                meta->set(k, o.get(k));
+                o.remove(k);
+            }
+        }
+        o.set("status", statusCode >= 400 ? "failed" : "succeeded");
+        if (!o.has("action")) o.set("action", "http.request");
+        o.set("metadata", meta);
+    } else if (!o.has("status") || !o.get("status").isString()) {
+        o.set("status", "info");
+    }
+    if (!o.has("action")) o.set("action", o.getValue<std::string>("source"));
+    if (o.has("command")) {
+        if (auto cmd = o.getObject("command")) {
+            bound(*cmd, "stdout", 16384);
+            bound(*cmd, "stderr", 16384);
+        }
+    }
+    bound(o, "message", 8192);
 }
 
 int64_t OpsLog::addListener(Listener l) {
@@ -74,12 +149,14 @@ void OpsLog::flush() {
     flushedCv_.wait_for(lock, std::chrono::seconds(5), [&] { return written_ >= target || stopping_; });
 }
 
-void OpsLog::writeBatch(std::vector<std::string>& batch) {
+void OpsLog::writeBatch(std::vector<Item>& batch) {
     std::vector<std::shared_ptr<const OpsEntry>> written;
+    std::vector<std::shared_ptr<const OpsEntry>> results(batch.size());
     storage_.transaction([&](void* txn) {
-        for (auto& raw : batch) {
-            auto o = parseObject(raw);
+        for (size_t bi = 0; bi < batch.size(); ++bi) {
+            auto o = parseObject(batch[bi].json);
             if (!o) continue;
+            normalize(*o);
             std::string created = o->optValue<std::string>("timestamp", nowIso());
             o->set("timestamp", created);
             std::string level = o->optValue<std::string>("level", "info");
@@ -103,10 +180,13 @@ void OpsLog::writeBatch(std::vector<std::string>& batch) {
             e->id = r.last_insert_id;
             // Put the id first in the delivered object.
             e->json = "{\"id\":" + std::to_string(e->id) + "," + entry.substr(1);
+            results[bi] = e;
             written.push_back(std::move(e));
         }
         return ATELIER_OK;
     });
+    for (size_t bi = 0; bi < batch.size(); ++bi)
+        if (batch[bi].done) batch[bi].done->set_value(results[bi]);
     if (written.empty()) return;
     std::vector<std::pair<int64_t, Listener>> ls;
     {
@@ -129,7 +209,7 @@ void OpsLog::run() {
             if (stopping_) break;
             continue;
         }
-        std::vector<std::string> batch;
+        std::vector<Item> batch;
         while (!queue_.empty() && batch.size() < 2000) {
             batch.push_back(std::move(queue_.front()));
             queue_.pop_front();

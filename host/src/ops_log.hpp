@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,10 @@
 #include <vector>
 
 #include "storage.hpp"
+
+namespace Poco::JSON {
+class Object;
+}
 
 namespace atelier::host {
 
@@ -30,20 +35,31 @@ public:
     void stop();
     // Queues an entry (JSON object text with at least level, source, message).
     void record(std::string entryJson);
+    // Queues an entry and returns the stored one (with id and timestamp) once written; an
+    // empty future value when the entry was rejected (not an object) or the queue is full.
+    std::future<std::shared_ptr<const OpsEntry>> recordAsync(std::string entryJson);
     int64_t addListener(Listener l);
     void removeListener(int64_t id);
     // Blocks until everything queued so far is written (tests and shutdown).
     void flush();
 
     static std::string redact(const std::string& text);
+    // Brings an entry to the OpenKit OpsLogEvent shape: level debug|info|warning|error,
+    // status a word, HTTP traces' request/response fields under `metadata`, command
+    // stdout/stderr bounded (with `stdoutTruncated`/`stderrTruncated`).
+    static void normalize(Poco::JSON::Object& entry);
 
 private:
     void run();
-    void writeBatch(std::vector<std::string>& batch);
+    struct Item {
+        std::string json;
+        std::shared_ptr<std::promise<std::shared_ptr<const OpsEntry>>> done;
+    };
+    void writeBatch(std::vector<Item>& batch);
     Storage& storage_;
     std::mutex mutex_;
     std::condition_variable cv_, flushedCv_;
-    std::deque<std::string> queue_;
+    std::deque<Item> queue_;
     uint64_t queued_ = 0, written_ = 0;
     bool stopping_ = false;
     std::thread thread_;

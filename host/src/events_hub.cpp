@@ -1,0 +1,697 @@
+#include "events_hub.hpp"
+
+#include <atelier/util.hpp>
+
+#include <algorithm>
+
+#include "activity_log.hpp"
+#include "events_logs.hpp"
+#include "host.hpp"
+
+namespace atelier::host {
+
+// ------------------------------------------------------------------ helpers
+
+bool SseCursor::parse(const std::string& text, SseCursor& out) {
+    auto num = [](std::string_view s, int64_t& v) {
+        if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) return false;
+        v = std::stoll(std::string(s));
+        return true;
+    };
+    std::string_view t(text);
+    auto colon = t.find(':');
+    SseCursor c;
+    if (colon == std::string_view::npos) {
+        if (!num(t, c.bus)) return false;
+    } else if (!num(t.substr(0, colon), c.bus) || !num(t.substr(colon + 1), c.ops)) {
+        return false;
+    }
+    out = c;
+    return true;
+}
+
+std::vector<std::string> eventTopics(const StoredEvent& e) {
+    std::vector<std::string> t;
+    if (!e.ticketId.empty()) t.push_back("ticket:" + e.ticketId);
+    if (!e.projectId.empty() && e.ticketNumber > 0)
+        t.push_back("ticket:" + e.projectId + ":" + std::to_string(e.ticketNumber));
+    if (!e.projectId.empty()) t.push_back("project:" + e.projectId);
+    if (!e.commentId.empty()) t.push_back("comment:" + e.commentId);
+    if (!e.sessionId.empty()) t.push_back("session:" + e.sessionId);
+    if (e.payload.size() > 2 && e.payload[0] == '{') {
+        static const std::pair<const char*, const char*> keys[] = {
+            {"runId", "run"},          {"run_id", "run"},           {"sessionId", "session"},
+            {"session_id", "session"}, {"kombuseSessionId", "session"}, {"worktreeId", "worktree"},
+            {"agentId", "agent"},      {"agent_id", "agent"},       {"terminalId", "terminal"},
+            {"connectionId", "connection"}};
+        // Cheap pre-check before parsing the payload.
+        bool any = false;
+        for (auto& [k, r] : keys)
+            if (e.payload.find(k) != std::string::npos) any = true;
+        if (any) {
+            if (auto o = parseObject(e.payload)) {
+                for (auto& [k, r] : keys) {
+                    if (!o->has(k) || o->isNull(k)) continue;
+                    auto v = o->get(k);
+                    if (!v.isString() && !v.isInteger()) continue;
+                    std::string topic = std::string(r) + ":" + v.toString();
+                    if (std::find(t.begin(), t.end(), topic) == t.end()) t.push_back(topic);
+                }
+            }
+        }
+    }
+    return t;
+}
+
+std::string matchTopic(const std::set<std::string>& subscribed, const std::vector<std::string>& topics) {
+    for (auto& topic : topics) {
+        if (subscribed.count(topic)) return topic;
+        auto colon = topic.find(':');
+        if (colon != std::string::npos && subscribed.count(topic.substr(0, colon + 1) + "*")) return topic;
+    }
+    if (subscribed.count("*")) return "*";
+    return {};
+}
+
+bool validTopic(const std::string& topic) {
+    if (topic == "*") return true;
+    if (topic.empty() || topic.size() > 200) return false;
+    auto colon = topic.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= topic.size()) return false;
+    for (unsigned char c : topic)
+        if (c < 0x21 || c == 0x7f) return false;
+    return true;
+}
+
+std::string wsTextFrame(std::string_view payload) {
+    std::string frame;
+    frame.reserve(payload.size() + 10);
+    frame.push_back(static_cast<char>(0x81));
+    size_t n = payload.size();
+    if (n < 126) {
+        frame.push_back(static_cast<char>(n));
+    } else if (n <= 0xffff) {
+        frame.push_back(126);
+        frame.push_back(static_cast<char>((n >> 8) & 0xff));
+        frame.push_back(static_cast<char>(n & 0xff));
+    } else {
+        frame.push_back(127);
+        for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff));
+    }
+    frame.append(payload.data(), payload.size());
+    return frame;
+}
+
+namespace {
+std::string sseMessage(const std::string& id, const std::string& data) {
+    std::string m;
+    m.reserve(data.size() + id.size() + 16);
+    m += "id: ";
+    m += id;
+    m += "\ndata: ";
+    m += data;
+    m += "\n\n";
+    return m;
+}
+
+std::string urlEncode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::string historyMessage(const char* type, const std::vector<std::string>& entries) {
+    std::string data = std::string("{\"type\":\"") + type + "\",\"events\":[";
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (i) data += ",";
+        data += entries[i];
+    }
+    data += "]}";
+    return data;
+}
+}  // namespace
+
+// ------------------------------------------------------------------ clients
+
+struct EventsHub::SseClient {
+    uint64_t id = 0;
+    atelier::Stream stream;
+    int64_t bus = 0, ops = 0;
+    std::string projectId, projectSlug;
+    bool dead = false;
+};
+
+struct EventsHub::WsClient {
+    uint64_t id = 0;
+    std::string connectionId;
+    atelier::WebSocket ws;
+    std::shared_ptr<Connection> conn;
+    bool boards = false;
+    std::set<std::string> topics;    // Kombuse
+    std::set<std::string> projects;  // boards
+};
+
+struct SseCloseCtx {
+    EventsHub* hub;
+    uint64_t id;
+};
+
+EventsHub::EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options)
+    : host_(host), module_(module), activity_(activity), options_(options) {}
+
+EventsHub::~EventsHub() { stop(); }
+
+void EventsHub::start() {
+    std::lock_guard lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    deliveredBus_ = host_.bus().lastId();
+    deliveredOps_ = lastOpsId(module_.db());
+    busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
+    opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
+}
+
+void EventsHub::stop() {
+    std::unordered_map<uint64_t, std::shared_ptr<SseClient>> sse;
+    std::unordered_map<atelier_websocket*, std::shared_ptr<WsClient>> ws;
+    {
+        std::lock_guard lock(mutex_);
+        if (!started_) return;
+        started_ = false;
+        host_.bus().unsubscribeBatch(busSub_);
+        host_.ops().removeListener(opsListener_);
+        sse.swap(sse_);
+        ws.swap(ws_);
+    }
+    for (auto& [id, c] : sse) c->stream.close();
+    for (auto& [p, c] : ws) c->ws.close(1001, "server shutting down");
+}
+
+size_t EventsHub::sseClients() const {
+    std::lock_guard lock(mutex_);
+    return sse_.size();
+}
+size_t EventsHub::wsClients() const {
+    std::lock_guard lock(mutex_);
+    return ws_.size();
+}
+
+// ------------------------------------------------------------------ SSE
+
+bool EventsHub::busItem(const StoredEvent& e, BusItem& out) {
+    out.id = e.id;
+    out.project = e.projectId;
+    if (e.type == "activity") {
+        out.worktrees = false;
+        out.data = "{\"type\":\"activity\",\"event\":" + (e.payload.empty() ? std::string("{}") : e.payload) + "}";
+        return true;
+    }
+    if (e.type == "worktrees.changed") {
+        out.worktrees = true;
+        auto o = parseObject(e.payload);
+        JsonArray list = o && o->has("worktrees") ? o->getArray("worktrees") : nullptr;
+        if (!list) list = makeArray();
+        if (out.project.empty() && o && o->has("projectId") && o->get("projectId").isString())
+            out.project = o->getValue<std::string>("projectId");
+        out.data = "{\"type\":\"worktrees\",\"worktrees\":" + atelier::toJson(list) + "}";
+        return true;
+    }
+    return false;
+}
+
+std::vector<EventsHub::BusItem> EventsHub::busItems(int64_t after, int64_t upTo, int64_t limit, bool* overflow) const {
+    std::vector<BusItem> out;
+    std::string sql =
+        "SELECT id, event_type, project_id, payload FROM host_events WHERE id > ? AND event_type IN"
+        " ('activity', 'worktrees.changed')";
+    std::vector<Param> p{after};
+    if (upTo > 0) {
+        sql += " AND id <= ?";
+        p.emplace_back(upTo);
+    }
+    sql += " ORDER BY id LIMIT ?";
+    p.emplace_back(limit + 1);
+    auto rows = module_.db().query(sql, p);
+    if (overflow) *overflow = static_cast<int64_t>(rows.size()) > limit;
+    for (auto& r : rows) {
+        if (static_cast<int64_t>(out.size()) >= limit) break;
+        StoredEvent e;
+        e.id = r.integer("id");
+        e.type = r.text("event_type");
+        e.projectId = r.text("project_id");
+        e.payload = r.text("payload");
+        BusItem item;
+        if (busItem(e, item)) out.push_back(std::move(item));
+    }
+    return out;
+}
+
+std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
+                                 const std::string& projectSlug) const {
+    std::string out;
+    std::string opsPart = ":" + std::to_string(ops);
+    for (size_t i = from; i < items.size(); ++i) {
+        const auto& it = items[i];
+        if (it.worktrees && !projectId.empty() && !it.project.empty() && it.project != projectId && it.project != projectSlug)
+            continue;
+        out += sseMessage(std::to_string(it.id) + opsPart, it.data);
+    }
+    return out;
+}
+
+std::string EventsHub::renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from, int64_t bus) {
+    std::string out;
+    std::string busPart = std::to_string(bus) + ":";
+    for (size_t i = from; i < entries.size(); ++i)
+        out += sseMessage(busPart + std::to_string(entries[i].first),
+                          "{\"type\":\"ops-log\",\"event\":" + entries[i].second + "}");
+    return out;
+}
+
+void EventsHub::sseClosedThunk(void* ud, atelier_stream*) {
+    auto* ctx = static_cast<SseCloseCtx*>(ud);
+    ctx->hub->removeSse(ctx->id);
+    delete ctx;
+}
+
+void EventsHub::removeSse(uint64_t id) {
+    std::shared_ptr<SseClient> gone;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = sse_.find(id);
+        if (it == sse_.end()) return;
+        gone = std::move(it->second);
+        sse_.erase(it);
+    }
+    // `gone` releases the module's stream reference outside the lock.
+}
+
+void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
+    auto client = std::make_shared<SseClient>();
+    client->id = nextId_.fetch_add(1) + 1;
+
+    // Which project's worktrees: ?project= / X-Atelier-Project, else the active project.
+    std::string projectRaw = req.query("project");
+    if (projectRaw.empty()) projectRaw = req.header("x-atelier-project");
+    {
+        std::string headers;
+        if (!projectRaw.empty()) {
+            auto h = makeObject();
+            h->set("X-Atelier-Project", projectRaw);
+            headers = atelier::toJson(h);
+        }
+        auto r = module_.host().call("GET", "/api/active-project" + (projectRaw.empty() ? std::string() : "?project=" + urlEncode(projectRaw)),
+                                     {}, headers);
+        if (r.status == 200) {
+            if (auto o = r.json()) {
+                JsonObject p = o->has("data") && o->getObject("data") ? o->getObject("data") : o;
+                if (p->has("id")) client->projectId = p->get("id").toString();
+                if (p->has("slug") && p->get("slug").isString()) client->projectSlug = p->getValue<std::string>("slug");
+            }
+        }
+    }
+
+    std::string lastEventId = req.header("last-event-id");
+    if (lastEventId.empty()) lastEventId = req.query("lastEventId");
+    SseCursor cursor;
+    bool resume = !lastEventId.empty() && SseCursor::parse(lastEventId, cursor) && cursor.bus <= host_.bus().lastId();
+
+    std::string initial;
+    SseCursor at;
+    if (resume) {
+        bool overflow = false, opsOverflow = false;
+        auto items = busItems(cursor.bus, 0, options_.replayLimit, &overflow);
+        OpsLogFilter f;
+        f.afterId = cursor.ops;
+        f.oldestFirst = true;
+        f.limit = options_.replayLimit + 1;
+        auto ops = queryOpsLog(module_.db(), f);
+        opsOverflow = static_cast<int64_t>(ops.size()) > options_.replayLimit;
+        if (overflow || opsOverflow) {
+            resume = false;  // too far behind: a fresh snapshot instead of a partial replay
+        } else {
+            // Only the newest worktrees list matters; keep everything else in order.
+            int64_t lastWorktrees = 0;
+            for (auto& it : items)
+                if (it.worktrees) lastWorktrees = it.id;
+            std::vector<BusItem> kept;
+            for (auto& it : items)
+                if (!it.worktrees || it.id == lastWorktrees) kept.push_back(std::move(it));
+            at.bus = kept.empty() ? cursor.bus : std::max(cursor.bus, items.empty() ? cursor.bus : kept.back().id);
+            if (!items.empty()) at.bus = std::max(at.bus, items.back().id);
+            initial += renderBus(kept, 0, cursor.ops, client->projectId, client->projectSlug);
+            at.ops = ops.empty() ? cursor.ops : ops.back().first;
+            initial += renderOps(ops, 0, at.bus);
+        }
+    }
+    if (!resume) {
+        auto snap = activity_.snapshot(options_.historyActivity, [this] { return host_.bus().lastId(); });
+        at.bus = snap.busId;
+        at.ops = lastOpsId(module_.db());
+        OpsLogFilter f;
+        f.maxId = at.ops;
+        f.limit = options_.historyOps;
+        std::vector<std::string> opsEntries;
+        if (at.ops > 0)
+            for (auto& [id, json] : queryOpsLog(module_.db(), f)) opsEntries.push_back(std::move(json));
+        auto payload = makeObject();
+        payload->set("worktrees", makeArray());
+        if (!projectRaw.empty()) payload->set("project", projectRaw);
+        if (!client->projectId.empty()) payload->set("projectId", client->projectId);
+        auto hook = module_.runHook("events.initial_state", payload);
+        JsonArray worktrees;
+        if (!hook.vetoed) {
+            auto o = hook.json();
+            if (o && o->has("worktrees")) worktrees = o->getArray("worktrees");
+        }
+        if (!worktrees) worktrees = makeArray();
+        std::string id = at.str();
+        initial += sseMessage(id, "{\"type\":\"worktrees\",\"worktrees\":" + atelier::toJson(worktrees) + "}");
+        initial += sseMessage(id, historyMessage("activity-history", snap.entries));
+        initial += sseMessage(id, historyMessage("ops-log-history", opsEntries));
+    }
+
+    auto* ctx = new SseCloseCtx{this, client->id};
+    client->stream = res.stream("text/event-stream", &EventsHub::sseClosedThunk, ctx);
+    if (!client->stream) {
+        delete ctx;
+        throw badRequest("An event stream needs a network client", "STREAM_UNAVAILABLE");
+    }
+    res.header("Cache-Control", "no-cache");
+    client->stream.write(initial);
+
+    std::lock_guard lock(mutex_);
+    // Whatever the fan-out delivered between the snapshot and now comes from the log.
+    try {
+        if (deliveredBus_ > at.bus) {
+            auto gap = busItems(at.bus, deliveredBus_, 1000000, nullptr);
+            client->stream.write(renderBus(gap, 0, at.ops, client->projectId, client->projectSlug));
+            at.bus = deliveredBus_;
+        }
+        if (deliveredOps_ > at.ops) {
+            OpsLogFilter f;
+            f.afterId = at.ops;
+            f.maxId = deliveredOps_;
+            f.oldestFirst = true;
+            f.limit = 1000000;
+            auto gap = queryOpsLog(module_.db(), f);
+            client->stream.write(renderOps(gap, 0, at.bus));
+            at.ops = deliveredOps_;
+        }
+    } catch (const std::exception& e) {
+        module_.host().error(std::string("SSE gap replay failed: ") + e.what());
+        client->stream.close();
+        return;
+    }
+    client->bus = at.bus;
+    client->ops = at.ops;
+    sse_[client->id] = client;
+}
+
+void EventsHub::keepAlive() {
+    static const std::string ping = ": keep-alive\n\n";
+    std::lock_guard lock(mutex_);
+    for (auto& [id, c] : sse_)
+        if (!c->dead && !c->stream.write(ping)) c->dead = true;
+}
+
+// ------------------------------------------------------------------ fan-out
+
+void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch) {
+    if (batch.empty()) return;
+    std::vector<BusItem> items;
+    bool haveWs;
+    {
+        std::lock_guard lock(mutex_);
+        haveWs = !ws_.empty();
+    }
+    for (auto& e : batch) {
+        BusItem it;
+        if (busItem(*e, it)) items.push_back(std::move(it));
+    }
+    // WebSocket payloads, formatted once per event (and per reported topic).
+    struct WsEvent {
+        const StoredEvent* e;
+        std::vector<std::string> topics;
+        std::string json;
+        std::string boardsFrame;
+        std::map<std::string, std::string> frames;  // topic -> Kombuse frame
+    };
+    std::vector<WsEvent> wsEvents;
+    if (haveWs) {
+        wsEvents.reserve(batch.size());
+        for (auto& e : batch) wsEvents.push_back(WsEvent{e.get(), eventTopics(*e), e->toJson(), {}, {}});
+    }
+
+    std::lock_guard lock(mutex_);
+    int64_t last = batch.back()->id;
+    if (!sse_.empty() && !items.empty()) {
+        std::unordered_map<std::string, std::string> cache;
+        for (auto& [id, c] : sse_) {
+            if (c->dead) continue;
+            size_t from = 0;
+            while (from < items.size() && items[from].id <= c->bus) ++from;
+            if (from < items.size()) {
+                std::string key = std::to_string(from) + "|" + std::to_string(c->ops) + "|" + c->projectId + "|" +
+                                  c->projectSlug;
+                auto it = cache.find(key);
+                if (it == cache.end())
+                    it = cache.emplace(key, renderBus(items, from, c->ops, c->projectId, c->projectSlug)).first;
+                if (!it->second.empty() && !c->stream.write(it->second)) c->dead = true;
+            }
+            c->bus = std::max(c->bus, last);
+        }
+    } else {
+        for (auto& [id, c] : sse_) c->bus = std::max(c->bus, last);
+    }
+    deliveredBus_ = std::max(deliveredBus_, last);
+
+    if (!wsEvents.empty()) {
+        for (auto& [p, c] : ws_) {
+            std::string out;
+            for (auto& we : wsEvents) {
+                if (c->boards) {
+                    const std::string& project = we.e->projectId;
+                    if (!project.empty() && !c->projects.count(project)) continue;
+                    if (we.boardsFrame.empty()) {
+                        std::string payload = we.e->payload.empty() ? "{}" : we.e->payload;
+                        auto o = makeObject();
+                        std::string msg = "{\"type\":" + atelier::toJson(we.e->type) + ",\"data\":" + payload +
+                                          ",\"projectId\":" + (project.empty() ? "null" : atelier::toJson(project)) +
+                                          ",\"eventId\":" + std::to_string(we.e->id) +
+                                          ",\"timestamp\":" + atelier::toJson(we.e->createdAt) + "}";
+                        we.boardsFrame = wsTextFrame(msg);
+                    }
+                    out += we.boardsFrame;
+                } else {
+                    if (c->topics.empty()) continue;
+                    std::string topic = matchTopic(c->topics, we.topics);
+                    if (topic.empty()) continue;
+                    auto it = we.frames.find(topic);
+                    if (it == we.frames.end())
+                        it = we.frames
+                                 .emplace(topic, wsTextFrame("{\"type\":\"event\",\"topic\":" + atelier::toJson(topic) +
+                                                             ",\"event\":" + we.json + "}"))
+                                 .first;
+                    out += it->second;
+                }
+            }
+            if (!out.empty()) c->conn->write(out);
+        }
+    }
+}
+
+void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch) {
+    if (batch.empty()) return;
+    std::vector<std::pair<int64_t, std::string>> entries;
+    std::lock_guard lock(mutex_);
+    int64_t last = batch.back()->id;
+    if (!sse_.empty()) {
+        entries.reserve(batch.size());
+        for (auto& e : batch) entries.emplace_back(e->id, e->json);
+        std::unordered_map<std::string, std::string> cache;
+        for (auto& [id, c] : sse_) {
+            if (c->dead) continue;
+            size_t from = 0;
+            while (from < entries.size() && entries[from].first <= c->ops) ++from;
+            if (from < entries.size()) {
+                std::string key = std::to_string(from) + "|" + std::to_string(c->bus);
+                auto it = cache.find(key);
+                if (it == cache.end()) it = cache.emplace(key, renderOps(entries, from, c->bus)).first;
+                if (!c->stream.write(it->second)) c->dead = true;
+            }
+            c->ops = std::max(c->ops, last);
+        }
+    }
+    deliveredOps_ = std::max(deliveredOps_, last);
+}
+
+// ------------------------------------------------------------------ WebSockets
+
+void EventsHub::sendJson(WsClient& c, const JsonObject& o) { c.conn->sendFrame(1, atelier::toJson(o)); }
+
+void EventsHub::sendError(WsClient& c, const std::string& message) {
+    auto o = makeObject();
+    o->set("type", "error");
+    o->set("message", message);
+    sendJson(c, o);
+}
+
+bool EventsHub::runMessageHook(WsClient& c, const std::string& type, const JsonObject& message, const char* protocol) {
+    auto payload = makeObject();
+    payload->set("type", type);
+    payload->set("message", message);
+    payload->set("connectionId", c.connectionId);
+    payload->set("protocol", protocol);
+    payload->set("handled", false);
+    payload->set("replies", makeArray());
+    auto run = module_.runHook("ws.message", payload);
+    if (run.vetoed) {
+        sendError(c, run.payload.empty() ? "Message refused" : run.payload);
+        return true;
+    }
+    auto out = run.json();
+    if (!out || !out->optValue<bool>("handled", false)) return false;
+    if (auto replies = out->getArray("replies")) {
+        for (size_t i = 0; i < replies->size(); ++i) {
+            auto v = replies->get(static_cast<unsigned>(i));
+            c.conn->sendFrame(1, v.isString() ? v.extract<std::string>() : atelier::toJson(v));
+        }
+    }
+    return true;
+}
+
+void EventsHub::handleKombuse(WsClient& c, std::string_view data) {
+    auto msg = parseObject(data);
+    if (!msg) return sendError(c, "Invalid message: expected a JSON object");
+    if (!msg->has("type") || !msg->get("type").isString()) return sendError(c, "Invalid message: missing type");
+    std::string type = msg->getValue<std::string>("type");
+    if (type == "subscribe" || type == "unsubscribe") {
+        JsonArray topics = msg->has("topics") ? msg->getArray("topics") : nullptr;
+        if (!topics || topics->size() == 0)
+            return sendError(c, "Invalid " + type + " message: topics must be a non-empty array of strings");
+        if (topics->size() > 1000) return sendError(c, "Invalid " + type + " message: at most 1000 topics");
+        std::vector<std::string> list;
+        for (size_t i = 0; i < topics->size(); ++i) {
+            auto v = topics->get(static_cast<unsigned>(i));
+            if (!v.isString() || !validTopic(v.extract<std::string>()))
+                return sendError(c, "Invalid topic at index " + std::to_string(i) +
+                                        ": expected \"resource:id\" or \"*\"");
+            list.push_back(v.extract<std::string>());
+        }
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& t : list) {
+                if (type == "subscribe") c.topics.insert(t);
+                else c.topics.erase(t);
+            }
+        }
+        auto reply = makeObject();
+        reply->set("type", type == "subscribe" ? "subscribed" : "unsubscribed");
+        auto arr = makeArray();
+        for (auto& t : list) arr->add(t);
+        reply->set("topics", arr);
+        return sendJson(c, reply);
+    }
+    if (type == "ping") {
+        auto reply = makeObject();
+        reply->set("type", "pong");
+        return sendJson(c, reply);
+    }
+    if (!runMessageHook(c, type, msg, "kombuse")) sendError(c, "Unknown message type: " + type.substr(0, 100));
+}
+
+void EventsHub::handleBoards(WsClient& c, std::string_view data) {
+    auto msg = parseObject(data);
+    if (!msg) return sendError(c, "Invalid message: expected a JSON object");
+    if (!msg->has("type") || !msg->get("type").isString()) return sendError(c, "Invalid message: missing type");
+    std::string type = msg->getValue<std::string>("type");
+    if (type == "subscribe" || type == "unsubscribe") {
+        JsonObject payload = msg->has("payload") ? msg->getObject("payload") : nullptr;
+        if (!payload || !payload->has("projectId") ||
+            !(payload->get("projectId").isString() || payload->get("projectId").isInteger()) ||
+            payload->get("projectId").toString().empty() || payload->get("projectId").toString().size() > 200)
+            return sendError(c, "Invalid " + type + " message: payload.projectId is required");
+        std::string project = payload->get("projectId").toString();
+        {
+            std::lock_guard lock(mutex_);
+            if (type == "subscribe") c.projects.insert(project);
+            else c.projects.erase(project);
+        }
+        auto reply = makeObject();
+        reply->set("type", type == "subscribe" ? "subscribed" : "unsubscribed");
+        auto p = makeObject();
+        p->set("projectId", payload->get("projectId"));
+        reply->set("payload", p);
+        return sendJson(c, reply);
+    }
+    if (type == "ping") {
+        auto reply = makeObject();
+        reply->set("type", "pong");
+        return sendJson(c, reply);
+    }
+    if (!runMessageHook(c, type, msg, "boards")) sendError(c, "Unknown message type: " + type.substr(0, 100));
+}
+
+void EventsHub::wsOpen(const atelier::WebSocket& ws, bool boards) {
+    auto c = std::make_shared<WsClient>();
+    c->id = nextId_.fetch_add(1) + 1;
+    c->connectionId = "ws-" + std::to_string(c->id);
+    c->ws = ws;  // retained until close
+    c->conn = ws.raw()->conn;
+    c->boards = boards;
+    std::lock_guard lock(mutex_);
+    ws_[ws.raw()] = c;
+}
+
+void EventsHub::wsMessage(const atelier::WebSocket& ws, std::string_view data) {
+    std::shared_ptr<WsClient> c;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = ws_.find(ws.raw());
+        if (it != ws_.end()) c = it->second;
+    }
+    if (!c) return;
+    if (c->boards) handleBoards(*c, data);
+    else handleKombuse(*c, data);
+}
+
+void EventsHub::wsClose(const atelier::WebSocket& ws) {
+    std::shared_ptr<WsClient> c;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = ws_.find(ws.raw());
+        if (it == ws_.end()) return;
+        c = std::move(it->second);
+        ws_.erase(it);
+    }
+    auto payload = makeObject();
+    payload->set("connectionId", c->connectionId);
+    payload->set("protocol", c->boards ? "boards" : "kombuse");
+    module_.runHook("ws.closed", payload);
+}
+
+atelier::WsHandlers EventsHub::handlers(bool boards) {
+    atelier::WsHandlers h;
+    h.onOpen = [this, boards](const atelier::WebSocket& ws, const atelier::Request&) {
+        wsOpen(ws, boards);
+        return 0;
+    };
+    h.onMessage = [this](const atelier::WebSocket& ws, std::string_view data, bool) { wsMessage(ws, data); };
+    h.onClose = [this](const atelier::WebSocket& ws, int) { wsClose(ws); };
+    return h;
+}
+
+atelier::WsHandlers EventsHub::kombuseHandlers() { return handlers(false); }
+atelier::WsHandlers EventsHub::boardsHandlers() { return handlers(true); }
+
+}  // namespace atelier::host

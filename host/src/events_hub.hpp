@@ -1,0 +1,116 @@
+// Live delivery of the event bus and the operations log to long-lived clients:
+//  - SSE (OpenKit `GET /api/events` stream): worktrees state, activity and ops-log history,
+//    then live `activity`, `ops-log`, `worktrees` messages; every message carries the cursor
+//    id "<busId>:<opsId>", and a reconnect with Last-Event-ID replays what was missed.
+//  - WebSocket `/ws` (Kombuse topics) and `/api/ws` (boards product, per-project).
+// Each batch from the bus (or the ops writer) is formatted once per distinct client cursor,
+// not per client, and written with one non-blocking write per client; the reactor bounds
+// every client's buffer and cuts off a client that falls too far behind.
+#pragma once
+
+#include <atelier/sdk.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "event_bus.hpp"
+#include "ops_log.hpp"
+
+namespace atelier::host {
+
+class Host;
+class ActivityLog;
+class Connection;
+
+struct SseCursor {
+    int64_t bus = 0, ops = 0;
+    // "<bus>:<ops>" or "<bus>"; false when malformed.
+    static bool parse(const std::string& text, SseCursor& out);
+    std::string str() const { return std::to_string(bus) + ":" + std::to_string(ops); }
+};
+
+// Topics an event is published under on `/ws` (besides "*"): ticket:<id>,
+// ticket:<projectId>:<number>, project:<id>, comment:<id>, session:<id>, and from the
+// payload run:<runId>, session:<sessionId>, worktree:<worktreeId>, agent:<agentId>,
+// terminal:<terminalId>, connection:<connectionId>.
+std::vector<std::string> eventTopics(const StoredEvent& e);
+// Whether a client topic (exact, "*", or "resource:*") selects an event topic list; returns
+// the topic to report, or empty.
+std::string matchTopic(const std::set<std::string>& subscribed, const std::vector<std::string>& topics);
+bool validTopic(const std::string& topic);
+// One unmasked server WebSocket text frame.
+std::string wsTextFrame(std::string_view payload);
+
+class EventsHub {
+public:
+    struct Options {
+        int64_t historyActivity = 50;
+        int64_t historyOps = 200;
+        int64_t replayLimit = 20000;  // beyond this many missed entries, resynchronise instead
+    };
+    EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options);
+    ~EventsHub();
+    void start();
+    void stop();
+
+    // GET /api/events with Accept: text/event-stream.
+    void openSse(atelier::Request& req, atelier::Response& res);
+    void keepAlive();
+
+    atelier::WsHandlers kombuseHandlers();
+    atelier::WsHandlers boardsHandlers();
+
+    size_t sseClients() const;
+    size_t wsClients() const;
+
+private:
+    struct SseClient;
+    struct WsClient;
+    struct BusItem {
+        int64_t id;
+        bool worktrees;
+        std::string project;
+        std::string data;  // the SSE data line's JSON
+    };
+
+    void onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch);
+    void onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch);
+    void removeSse(uint64_t id);
+    std::vector<BusItem> busItems(int64_t after, int64_t upTo, int64_t limit, bool* overflow) const;
+    static bool busItem(const StoredEvent& e, BusItem& out);
+    std::string renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
+                          const std::string& projectSlug) const;
+    static std::string renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from, int64_t bus);
+    void handleKombuse(WsClient& c, std::string_view data);
+    void handleBoards(WsClient& c, std::string_view data);
+    bool runMessageHook(WsClient& c, const std::string& type, const JsonObject& message, const char* protocol);
+    void sendJson(WsClient& c, const JsonObject& o);
+    void wsOpen(const atelier::WebSocket& ws, bool boards);
+    void wsMessage(const atelier::WebSocket& ws, std::string_view data);
+    void wsClose(const atelier::WebSocket& ws);
+    atelier::WsHandlers handlers(bool boards);
+    void sendError(WsClient& c, const std::string& message);
+
+    static void sseClosedThunk(void* ud, atelier_stream* stream);
+
+    Host& host_;
+    atelier::Module& module_;
+    ActivityLog& activity_;
+    Options options_;
+
+    mutable std::mutex mutex_;  // clients, cursors, fan-out
+    std::unordered_map<uint64_t, std::shared_ptr<SseClient>> sse_;
+    std::unordered_map<atelier_websocket*, std::shared_ptr<WsClient>> ws_;
+    int64_t deliveredBus_ = 0, deliveredOps_ = 0;
+    std::atomic<uint64_t> nextId_{0};
+    int64_t busSub_ = 0, opsListener_ = 0;
+    bool started_ = false;
+};
+
+}  // namespace atelier::host

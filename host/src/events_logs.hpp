@@ -1,0 +1,27 @@
+// Queries over the operations log (host_ops_log) and validation of appended entries
+// (OpenKit OpsLogEvent). No HTTP here.
+#pragma once
+
+#include <atelier/sdk.hpp>
+
+#include <string>
+#include <vector>
+
+namespace atelier::host {
+
+struct OpsLogFilter {
+    std::string since, level, status, source, search;
+    int64_t limit = 200;
+    int64_t afterId = 0;   // replay: entries with a greater id
+    int64_t maxId = 0;     // snapshot: entries with id <= maxId (0 = no bound)
+    bool oldestFirst = false;  // false: the newest `limit`, returned oldest first
+};
+
+// Stored entries (JSON text with the id first), oldest first.
+std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const OpsLogFilter& f);
+int64_t lastOpsId(const Db& db);
+
+// Validates a POST /api/logs body and returns the entry to record.
+JsonObject validateOpsEntry(const JsonObject& body);
+
+}  // namespace atelier::host
