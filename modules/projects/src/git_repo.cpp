@@ -52,6 +52,21 @@ std::optional<std::string> discoverRoot(const std::string& path) {
     return workdirOf(repo.get());
 }
 
+std::optional<std::string> discoverMainRoot(const std::string& path) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return std::nullopt;
+    auto repo = open(path, 0);
+    if (!repo) return std::nullopt;
+    if (git_repository_is_worktree(repo.get()) == 1) {
+        const char* common = git_repository_commondir(repo.get());
+        if (common) {
+            auto main = open(common, GIT_REPOSITORY_OPEN_NO_SEARCH);
+            if (auto wd = workdirOf(main.get())) return wd;
+        }
+    }
+    return workdirOf(repo.get());
+}
+
 bool isRepositoryRoot(const std::string& path) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) return false;

@@ -19,6 +19,10 @@ public:
 // repository is bare.
 std::optional<std::string> discoverRoot(const std::string& path);
 
+// Like discoverRoot, but a linked worktree (e.g. `<project>/.atelier/worktrees/<id>`)
+// resolves to the working directory of the repository it belongs to.
+std::optional<std::string> discoverMainRoot(const std::string& path);
+
 // True when `path` itself is the working directory of a non-bare repository (it holds the
 // `.git`), without searching upward.
 bool isRepositoryRoot(const std::string& path);

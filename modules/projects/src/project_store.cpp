@@ -505,7 +505,7 @@ Repo ProjectStore::removeRepo(const std::string& idOrSlug, const std::string& re
 
 std::optional<Project> ProjectStore::registerStartDirectory(const std::string& startDir) {
     if (startDir.empty()) return std::nullopt;
-    auto root = git::discoverRoot(startDir);
+    auto root = git::discoverMainRoot(startDir);
     if (!root) return std::nullopt;
     if (findByLocalPath(*root)) return std::nullopt;
     CreateInput in;
@@ -530,6 +530,9 @@ Project ProjectStore::resolveActive(const std::optional<std::string>& explicitRe
         if (auto p = findByLocalPath(dir)) return *p;
         if (auto root = git::discoverRoot(dir)) {
             if (auto p = findByLocalPath(*root)) return *p;
+        }
+        if (auto main = git::discoverMainRoot(dir)) {
+            if (auto p = findByLocalPath(*main)) return *p;
         }
     }
     throw ProjectError(Kind::Invalid, "NO_ACTIVE_PROJECT",

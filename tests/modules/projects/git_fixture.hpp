@@ -76,6 +76,22 @@ inline std::string makeRepo(const std::map<std::string, std::string>& files = {{
     return dir;
 }
 
+// A linked worktree of `repo` at `path` (parents are created) on a new branch `name`.
+inline void addWorktree(const std::string& repo, const std::string& name, const std::string& path) {
+    git_libgit2_init();
+    fs::create_directories(fs::path(path).parent_path());
+    git_repository* r = nullptr;
+    if (git_repository_open(&r, repo.c_str()) != 0) throw std::runtime_error("open failed");
+    git_worktree* wt = nullptr;
+    if (git_worktree_add(&wt, r, name.c_str(), path.c_str(), nullptr) != 0) {
+        git_repository_free(r);
+        throw std::runtime_error(std::string("worktree add failed: ") + git_error_last()->message);
+    }
+    git_worktree_free(wt);
+    git_repository_free(r);
+    git_libgit2_shutdown();
+}
+
 // Changes the working directory for the lifetime of the object.
 class ScopedCwd {
 public:

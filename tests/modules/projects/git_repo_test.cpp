@@ -31,6 +31,16 @@ TEST_F(GitRepoTest, DiscoverFindsTheWorkingDirectoryRoot) {
     EXPECT_FALSE(projects::git::isRepositoryRoot(repo + "/a/b/c.txt"));
 }
 
+TEST_F(GitRepoTest, LinkedWorktreesBelongToTheirMainRepository) {
+    auto repo = makeRepo({{"src/a.txt", "a"}});
+    auto wt = repo + "/.atelier/worktrees/feature-x";
+    projects::testing::addWorktree(repo, "feature-x", wt);
+    EXPECT_EQ(projects::git::discoverRoot(wt + "/src"), wt);
+    EXPECT_EQ(projects::git::discoverMainRoot(wt + "/src"), repo);
+    EXPECT_EQ(projects::git::discoverMainRoot(repo + "/src"), repo);
+    EXPECT_EQ(projects::git::headBranch(wt), "feature-x");
+}
+
 TEST_F(GitRepoTest, BareRepositoriesHaveNoWorkingDirectory) {
     auto dir = tempDir();
     git_repository* bare = nullptr;

@@ -657,6 +657,21 @@ TEST(ProjectsStartDirectory, RepositoryIsRegisteredAndActive) {
     EXPECT_EQ(host.request("GET", "/api/active-project").status, 400);
 }
 
+TEST(ProjectsStartDirectory, StartedInsideAWorktreeMeansTheMainRepository) {
+    auto repo = makeRepo({{"src/a.txt", "a"}});
+    auto wt = repo + "/.atelier/worktrees/fix-1";
+    projects::testing::addWorktree(repo, "fix-1", wt);
+    ScopedCwd cwd(wt + "/src");
+    FakeHost host;
+    host.load(atelier_module_entry_v1());
+    auto list = host.request("GET", "/api/projects").jsonArray();
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ(str(list->getObject(0), "local_path"), repo);
+    auto active = host.request("GET", "/api/active-project");
+    ASSERT_EQ(active.status, 200);
+    EXPECT_EQ(str(active.json(), "local_path"), repo);
+}
+
 TEST(ProjectsStartDirectory, RegistrationCanBeTurnedOff) {
     auto repo = makeRepo();
     {
