@@ -360,9 +360,11 @@ HookOutcome TerminalModule::onWorktreeRemoving(std::string_view payload) {
 
 // ------------------------------------------------------------------ WebSockets
 
+// Closes right after the handshake with our own code and reason; returning 0 keeps the host
+// from sending a second close frame with its generic reason.
 int TerminalModule::refuse(const WebSocket& ws, int code, const std::string& reason) {
     ws.close(code, reason);
-    return code;
+    return 0;
 }
 
 bool TerminalModule::attachSocket(const WebSocket& ws, const std::string& sessionId, bool ephemeral) {

@@ -1,6 +1,7 @@
 // Integration: the real host, the terminal module, real sockets and real WebSockets.
 #include "test_server.hpp"
 #include "test_util.hpp"
+#include "ws_client.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/WebSocket.h>
@@ -14,37 +15,24 @@ using namespace atelier::terminal::testutil;
 
 namespace {
 
-struct Frame {
-    int op = 0;  // Poco::Net::WebSocket::FRAME_OP_*
-    std::string data;
-    int closeCode() const {
-        return data.size() >= 2 ? (static_cast<unsigned char>(data[0]) << 8) | static_cast<unsigned char>(data[1]) : 0;
-    }
-    std::string closeReason() const { return data.size() > 2 ? data.substr(2) : std::string(); }
-};
+using Frame = RawWs::Frame;
 
 class Ws {
 public:
-    explicit Ws(std::unique_ptr<Poco::Net::WebSocket> ws) : ws_(std::move(ws)) {}
+    Ws(const TestServer& s, const std::string& path, const std::string& origin = {}) : ws_(s.port(), path, origin) {}
     Frame next() {
-        Frame f;
-        Poco::Buffer<char> buf(0);
-        int flags = 0;
-        int n = ws_->receiveFrame(buf, flags);
-        f.op = flags & Poco::Net::WebSocket::FRAME_OP_BITMASK;
-        f.data.assign(buf.begin(), static_cast<size_t>(n > 0 ? n : 0));
-        if (n == 0 && flags == 0) f.op = Poco::Net::WebSocket::FRAME_OP_CLOSE;
+        Frame f = ws_.next();
         return f;
     }
-    // Reads frames until the accumulated binary output contains `needle`.
+    // Reads frames until the accumulated output (restore payload + binary frames) contains `needle`.
     bool readUntil(const std::string& needle, std::string* all = nullptr) {
         std::string acc;
         try {
             while (true) {
                 Frame f = next();
-                if (f.op == Poco::Net::WebSocket::FRAME_OP_CLOSE) break;
-                if (f.op == Poco::Net::WebSocket::FRAME_OP_BINARY) acc += f.data;
-                if (f.op == Poco::Net::WebSocket::FRAME_OP_TEXT && f.data.rfind("{\"type\":\"restore\"", 0) == 0) {
+                if (f.op == RawWs::Close) break;
+                if (f.op == RawWs::Binary) acc += f.data;
+                if (f.op == RawWs::Text && f.data.rfind("{\"type\":\"restore\"", 0) == 0) {
                     auto o = Poco::JSON::Parser().parse(f.data).extract<Poco::JSON::Object::Ptr>();
                     acc += o->getValue<std::string>("payload");
                 }
@@ -58,17 +46,11 @@ public:
         if (all) *all = acc;
         return false;
     }
-    void text(const std::string& s) { ws_->sendFrame(s.data(), static_cast<int>(s.size()), Poco::Net::WebSocket::FRAME_TEXT); }
-    void close() {
-        try {
-            ws_->shutdown();
-        } catch (...) {
-        }
-    }
-    Poco::Net::WebSocket& raw() { return *ws_; }
+    void text(const std::string& s) { ws_.text(s); }
+    void close() { ws_.close(); }
 
 private:
-    std::unique_ptr<Poco::Net::WebSocket> ws_;
+    RawWs ws_;
 };
 
 std::string quote(const std::string& in) {
@@ -94,7 +76,7 @@ std::string spawn(TestServer& s, const std::string& command, const std::string& 
     return o ? o->getValue<std::string>("id") : std::string();
 }
 
-Ws connect(TestServer& s, const std::string& id) { return Ws(s.websocket("/api/terminals/" + id + "/ws")); }
+std::unique_ptr<Ws> connect(TestServer& s, const std::string& id) { return std::make_unique<Ws>(s, "/api/terminals/" + id + "/ws"); }
 
 std::string status(TestServer& s, const std::string& id) {
     auto o = s.get("/api/pty/" + id).json();
@@ -106,16 +88,16 @@ std::string status(TestServer& s, const std::string& id) {
 TEST(TerminalIT, EchoRoundTripAndResize) {
     TestServer server(serverOptions());
     std::string id = spawn(server, "stty -echo; while read l; do echo echo:$l; [ \"$l\" = size ] && stty size; done");
-    Ws ws = connect(server, id);
-    Frame first = ws.next();
-    ASSERT_EQ(first.op, Poco::Net::WebSocket::FRAME_OP_TEXT);
+    auto ws = connect(server, id);
+    Frame first = ws->next();
+    ASSERT_EQ(first.op, RawWs::Text);
     EXPECT_EQ(first.data.rfind("{\"type\":\"restore\",\"payload\":", 0), 0u) << first.data;
-    ws.text("hello\r");
-    EXPECT_TRUE(ws.readUntil("echo:hello"));
-    ws.text(R"({"type":"resize","cols":111,"rows":33})");
-    ws.text("size\r");
+    ws->text("hello\r");
+    EXPECT_TRUE(ws->readUntil("echo:hello"));
+    ws->text(R"({"type":"resize","cols":111,"rows":33})");
+    ws->text("size\r");
     std::string all;
-    EXPECT_TRUE(ws.readUntil("33 111", &all)) << all;
+    EXPECT_TRUE(ws->readUntil("33 111", &all)) << all;
     EXPECT_EQ(server.get("/api/pty/" + id).json()->getValue<int>("cols"), 111);
 }
 
@@ -123,36 +105,36 @@ TEST(TerminalIT, RestoreAfterReconnectAndTwoClients) {
     TestServer server(serverOptions());
     std::string id = spawn(server, "echo earlier-output-marker; exec cat");
     {
-        Ws first = connect(server, id);
-        ASSERT_TRUE(first.readUntil("earlier-output-marker"));
-        first.close();
+        auto first = connect(server, id);
+        ASSERT_TRUE(first->readUntil("earlier-output-marker"));
+        first->close();
     }
-    Ws again = connect(server, id);
-    Frame restore = again.next();
-    ASSERT_EQ(restore.op, Poco::Net::WebSocket::FRAME_OP_TEXT);
+    auto again = connect(server, id);
+    Frame restore = again->next();
+    ASSERT_EQ(restore.op, RawWs::Text);
     auto o = Poco::JSON::Parser().parse(restore.data).extract<Poco::JSON::Object::Ptr>();
     EXPECT_EQ(o->getValue<std::string>("type"), "restore");
     EXPECT_NE(o->getValue<std::string>("payload").find("earlier-output-marker"), std::string::npos);
 
-    Ws other = connect(server, id);
-    EXPECT_TRUE(other.readUntil("earlier-output-marker"));  // its own restore
-    again.text("shared-line\r");
-    EXPECT_TRUE(again.readUntil("shared-line"));
-    EXPECT_TRUE(other.readUntil("shared-line"));
+    auto other = connect(server, id);
+    EXPECT_TRUE(other->readUntil("earlier-output-marker"));  // its own restore
+    again->text("shared-line\r");
+    EXPECT_TRUE(again->readUntil("shared-line"));
+    EXPECT_TRUE(other->readUntil("shared-line"));
     EXPECT_EQ(server.get("/api/pty/" + id).json()->getValue<int>("clients"), 2);
 }
 
 TEST(TerminalIT, ExitFrameCarriesTheExitCode) {
     TestServer server(serverOptions());
     std::string id = spawn(server, "read x; exit 3");
-    Ws ws = connect(server, id);
-    ws.text("go\r");
+    auto ws = connect(server, id);
+    ws->text("go\r");
     std::string exitFrame;
     int closeCode = 0;
     for (int i = 0; i < 50; ++i) {
-        Frame f = ws.next();
-        if (f.op == Poco::Net::WebSocket::FRAME_OP_TEXT && f.data.find("\"exit\"") != std::string::npos) exitFrame = f.data;
-        if (f.op == Poco::Net::WebSocket::FRAME_OP_CLOSE) {
+        Frame f = ws->next();
+        if (f.op == RawWs::Text && f.data.find("\"exit\"") != std::string::npos) exitFrame = f.data;
+        if (f.op == RawWs::Close) {
             closeCode = f.closeCode();
             break;
         }
@@ -167,12 +149,12 @@ TEST(TerminalIT, UnknownSessionClosesWith1008) {
     TestServer server(serverOptions());
     int code = 0;
     try {
-        Ws ws(server.websocket("/api/terminals/term-4242/ws"));
+        Ws ws(server, "/api/terminals/term-4242/ws");
         Frame f = ws.next();
-        EXPECT_EQ(f.op, Poco::Net::WebSocket::FRAME_OP_CLOSE);
+        EXPECT_EQ(f.op, RawWs::Close);
         code = f.closeCode();
         EXPECT_EQ(f.closeReason(), "session-not-found");
-    } catch (const Poco::Net::WebSocketException&) {
+    } catch (const std::runtime_error&) {
         code = 1008;  // refused at the handshake
     }
     EXPECT_EQ(code, 1008);
@@ -180,11 +162,11 @@ TEST(TerminalIT, UnknownSessionClosesWith1008) {
     std::string id = spawn(server, "exec cat");
     bool refused = false;
     try {
-        Ws ws(server.websocket("/api/terminals/" + id + "/ws", "http://evil.example"));
+        Ws ws(server, "/api/terminals/" + id + "/ws", "http://evil.example");
         Frame f = ws.next();
-        refused = f.op == Poco::Net::WebSocket::FRAME_OP_CLOSE;
-    } catch (const Poco::Exception&) {
-        refused = true;
+        refused = f.op == RawWs::Close;
+    } catch (const std::exception&) {
+        refused = true;  // refused at the handshake (403 FORBIDDEN_ORIGIN from the host)
     }
     EXPECT_TRUE(refused);
 }
@@ -196,14 +178,14 @@ TEST(TerminalIT, DestroyKillsAProcessGroupThatIgnoresSighup) {
     std::string id = spawn(server, "trap '' HUP; sleep 1000 & echo $$ $! > " + pidFile + "; wait");
     auto pids = waitPids(pidFile, 2, 5000);
     ASSERT_EQ(pids.size(), 2u);
-    Ws ws = connect(server, id);
+    auto ws = connect(server, id);
     auto r = server.del("/api/terminals/" + id);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, R"({"success":true})");
     for (pid_t p : pids) EXPECT_TRUE(waitGone(p, 8000)) << "pid " << p << " survived";
     EXPECT_EQ(server.del("/api/terminals/" + id).status, 404);
-    Frame f = ws.next();
-    EXPECT_EQ(f.op, Poco::Net::WebSocket::FRAME_OP_TEXT);  // the restore frame
+    Frame f = ws->next();
+    EXPECT_EQ(f.op, RawWs::Text);  // the restore frame
 }
 
 TEST(TerminalIT, NoZombiesAfterHundredSessions) {
@@ -212,8 +194,8 @@ TEST(TerminalIT, NoZombiesAfterHundredSessions) {
         std::vector<std::string> ids;
         for (int i = 0; i < 50; ++i) ids.push_back(spawn(server, i % 2 ? "echo bye; exit 0" : "exec sleep 100"));
         for (size_t i = 0; i < ids.size(); i += 2) {
-            Ws ws = connect(server, ids[i]);
-            ws.next();  // restore
+            auto ws = connect(server, ids[i]);
+            ws->next();  // restore
             EXPECT_EQ(server.del("/api/terminals/" + ids[i]).status, 200);
         }
         for (size_t i = 1; i < ids.size(); i += 2)
