@@ -176,16 +176,26 @@ int Storage::runOn(Connection& c, const std::string& sql, const atelier_value* p
             default: sqlite3_bind_null(st, idx);
         }
     }
-    int ncols = sqlite3_column_count(st);
-    std::vector<atelier_str> names(static_cast<size_t>(ncols));
-    for (int i = 0; i < ncols; ++i) {
-        const char* n = sqlite3_column_name(st, i);
-        names[static_cast<size_t>(i)] = atelier_str{n, n ? std::strlen(n) : 0};
-    }
-    std::vector<atelier_value> values(static_cast<size_t>(ncols));
+    // Column names are read after the first step: sqlite3_step may re-prepare the statement
+    // (e.g. a LIKE with a bound pattern), which invalidates name pointers taken before it.
+    int ncols = 0;
+    std::vector<std::string> nameStore;
+    std::vector<atelier_str> names;
+    std::vector<atelier_value> values;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!onRow) continue;
+        if (names.empty()) {
+            ncols = sqlite3_column_count(st);
+            nameStore.resize(static_cast<size_t>(ncols));
+            names.resize(static_cast<size_t>(ncols));
+            values.resize(static_cast<size_t>(ncols));
+            for (int i = 0; i < ncols; ++i) {
+                const char* n = sqlite3_column_name(st, i);
+                nameStore[static_cast<size_t>(i)] = n ? n : "";
+                names[static_cast<size_t>(i)] = atelier_str{nameStore[static_cast<size_t>(i)].data(), nameStore[static_cast<size_t>(i)].size()};
+            }
+        }
         for (int i = 0; i < ncols; ++i) {
             atelier_value& v = values[static_cast<size_t>(i)];
             v = atelier_value{};

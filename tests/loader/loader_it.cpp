@@ -83,6 +83,12 @@ TEST(Loader, RefusesBrokenModulesAndKeepsServing) {
     ASSERT_EQ(hello.status, 200) << hello.body;
     EXPECT_EQ(hello.json()->getValue<std::string>("hello"), "ada");
     EXPECT_EQ(hello.json()->getValue<int>("count"), 1);
+    server.get("/api/fx-good/hello?name=grace");
+    auto found = server.get("/api/fx-good/search?q=ac");
+    ASSERT_EQ(found.status, 200) << found.body;
+    ASSERT_TRUE(found.jsonArray()) << found.body;
+    EXPECT_EQ(found.jsonArray()->size(), 1u);
+    EXPECT_EQ(found.jsonArray()->getElement<std::string>(0), "grace");
     // A refused module contributed no routes, even those registered before it failed.
     EXPECT_EQ(server.get("/api/fx-throws/hello").status, 404);
     // Health counts running modules only.

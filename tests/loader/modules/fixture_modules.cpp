@@ -16,6 +16,14 @@ public:
             o->set("count", count->integer("n"));
             res.json(o);
         });
+        // LIKE with a bound pattern makes SQLite re-prepare inside step(): column names must survive.
+        get("/api/" FIXTURE_ID "/search", "Search names", [this](atelier::Request& req, atelier::Response& res) {
+            auto rows = db().query("SELECT name AS matched_name FROM " FIXTURE_TABLE " WHERE name LIKE ? ORDER BY id",
+                                   {"%" + req.query("q") + "%"});
+            auto list = atelier::makeArray();
+            for (auto& r : rows) list->add(r.text("matched_name"));
+            res.json(list);
+        });
     }
 };
 
