@@ -147,8 +147,18 @@ struct EventsHub::SseClient {
     atelier::Stream stream;
     int64_t bus = 0, ops = 0;
     std::string projectId, projectSlug;
-    bool dead = false;
+    std::atomic<bool> dead{false};
+    std::atomic<bool> catchingUp{false};  // replaying from the log; not yet fed by the fan-out
 };
+
+namespace {
+std::shared_ptr<Connection> connectionOf(const atelier::Stream& s) {
+    atelier_stream* raw = s.raw();
+    if (!raw) return nullptr;
+    std::lock_guard lock(raw->mutex);
+    return raw->conn;
+}
+}  // namespace
 
 struct EventsHub::WsClient {
     uint64_t id = 0;
@@ -176,6 +186,12 @@ void EventsHub::start() {
     started_ = true;
     deliveredBus_ = host_.bus().lastId();
     deliveredOps_ = lastOpsId(module_.db());
+    budget_ = std::max<size_t>(host_.config().streamBufferBytes / 4, 16384);
+    {
+        std::lock_guard l(catchUpMutex_);
+        catchUpStop_ = false;
+    }
+    catchUpThread_ = std::thread([this] { catchUpLoop(); });
     busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
     opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
 }
@@ -192,6 +208,12 @@ void EventsHub::stop() {
         sse.swap(sse_);
         ws.swap(ws_);
     }
+    {
+        std::lock_guard l(catchUpMutex_);
+        catchUpStop_ = true;
+    }
+    catchUpCv_.notify_all();
+    if (catchUpThread_.joinable()) catchUpThread_.join();
     for (auto& [id, c] : sse) c->stream.close();
     for (auto& [p, c] : ws) c->ws.close(1001, "server shutting down");
 }
@@ -328,30 +350,8 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     std::string initial;
     SseCursor at;
     if (resume) {
-        bool overflow = false, opsOverflow = false;
-        auto items = busItems(cursor.bus, 0, options_.replayLimit, &overflow);
-        OpsLogFilter f;
-        f.afterId = cursor.ops;
-        f.oldestFirst = true;
-        f.limit = options_.replayLimit + 1;
-        auto ops = queryOpsLog(module_.db(), f);
-        opsOverflow = static_cast<int64_t>(ops.size()) > options_.replayLimit;
-        if (overflow || opsOverflow) {
-            resume = false;  // too far behind: a fresh snapshot instead of a partial replay
-        } else {
-            // Only the newest worktrees list matters; keep everything else in order.
-            int64_t lastWorktrees = 0;
-            for (auto& it : items)
-                if (it.worktrees) lastWorktrees = it.id;
-            std::vector<BusItem> kept;
-            for (auto& it : items)
-                if (!it.worktrees || it.id == lastWorktrees) kept.push_back(std::move(it));
-            at.bus = kept.empty() ? cursor.bus : std::max(cursor.bus, items.empty() ? cursor.bus : kept.back().id);
-            if (!items.empty()) at.bus = std::max(at.bus, items.back().id);
-            initial += renderBus(kept, 0, cursor.ops, client->projectId, client->projectSlug);
-            at.ops = ops.empty() ? cursor.ops : ops.back().first;
-            initial += renderOps(ops, 0, at.bus);
-        }
+        at = cursor;  // the catch-up worker replays from here
+        client->catchingUp = true;
     }
     if (!resume) {
         auto snap = activity_.snapshot(options_.historyActivity, [this] { return host_.bus().lastId(); });
@@ -361,8 +361,13 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
         f.maxId = at.ops;
         f.limit = options_.historyOps;
         std::vector<std::string> opsEntries;
-        if (at.ops > 0)
-            for (auto& [id, json] : queryOpsLog(module_.db(), f)) opsEntries.push_back(std::move(json));
+        if (at.ops > 0) {
+            auto rows = queryOpsLog(module_.db(), f);
+            // Keep the newest entries that fit the history budget.
+            size_t bytes = 0, keepFrom = rows.size();
+            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_) bytes += rows[--keepFrom].second.size();
+            for (size_t i = keepFrom; i < rows.size(); ++i) opsEntries.push_back(std::move(rows[i].second));
+        }
         auto payload = makeObject();
         payload->set("worktrees", makeArray());
         if (!projectRaw.empty()) payload->set("project", projectRaw);
@@ -389,6 +394,16 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     res.header("Cache-Control", "no-cache");
     client->stream.write(initial);
 
+    if (client->catchingUp) {
+        client->bus = at.bus;
+        client->ops = at.ops;
+        {
+            std::lock_guard lock(mutex_);
+            sse_[client->id] = client;
+        }
+        catchUpCv_.notify_one();
+        return;
+    }
     std::lock_guard lock(mutex_);
     // Whatever the fan-out delivered between the snapshot and now comes from the log.
     try {
@@ -415,6 +430,103 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     client->bus = at.bus;
     client->ops = at.ops;
     sse_[client->id] = client;
+}
+
+void EventsHub::catchUpLoop() {
+    while (true) {
+        std::vector<std::shared_ptr<SseClient>> pending;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& [id, c] : sse_)
+                if (c->catchingUp && !c->dead) pending.push_back(c);
+        }
+        {
+            std::unique_lock l(catchUpMutex_);
+            if (catchUpStop_) return;
+            if (pending.empty()) {
+                catchUpCv_.wait_for(l, std::chrono::milliseconds(500));
+                continue;
+            }
+        }
+        bool progressed = false;
+        for (auto& c : pending) {
+            try {
+                if (catchUpStep(*c)) progressed = true;
+            } catch (const std::exception& e) {
+                module_.host().error(std::string("SSE replay failed: ") + e.what());
+                c->dead = true;
+                c->stream.close();
+            }
+        }
+        if (!progressed) {
+            std::unique_lock l(catchUpMutex_);
+            catchUpCv_.wait_for(l, std::chrono::milliseconds(5));
+        }
+    }
+}
+
+bool EventsHub::catchUpStep(SseClient& c) {
+    auto conn = connectionOf(c.stream);
+    if (!conn) return false;  // not attached yet
+    if (conn->closed()) {
+        c.dead = true;
+        return false;
+    }
+    if (conn->buffered() > budget_) return false;  // let it drain
+    // One page of each log, bounded in entries and bytes.
+    bool busFull = false;
+    auto items = busItems(c.bus, 0, options_.pageEntries, &busFull);
+    OpsLogFilter f;
+    f.afterId = c.ops;
+    f.oldestFirst = true;
+    f.limit = options_.pageEntries;
+    auto ops = queryOpsLog(module_.db(), f);
+    bool opsFull = static_cast<int64_t>(ops.size()) >= options_.pageEntries;
+    size_t bytes = 0, nItems = 0, nOps = 0;
+    while (nItems < items.size() && bytes < budget_) bytes += items[nItems++].data.size() + 32;
+    while (nOps < ops.size() && bytes < budget_) bytes += ops[nOps++].second.size() + 48;
+    if (nItems < items.size()) busFull = true;
+    if (nOps < ops.size()) opsFull = true;
+    items.resize(nItems);
+    ops.resize(nOps);
+    // Within a page only the newest worktrees list matters.
+    int64_t lastWorktrees = 0;
+    for (auto& it : items)
+        if (it.worktrees) lastWorktrees = it.id;
+    std::vector<BusItem> kept;
+    for (auto& it : items)
+        if (!it.worktrees || it.id == lastWorktrees) kept.push_back(it);
+    std::string page = renderBus(kept, 0, c.ops, c.projectId, c.projectSlug);
+    int64_t bus = items.empty() ? c.bus : items.back().id;
+    page += renderOps(ops, 0, bus);
+    int64_t opsId = ops.empty() ? c.ops : ops.back().first;
+    if (!page.empty() && !c.stream.write(page)) {
+        c.dead = true;
+        return false;
+    }
+    c.bus = bus;
+    c.ops = opsId;
+    if (busFull || opsFull) return true;
+    // Caught up with the log: deliver what the fan-out sent meanwhile, then go live.
+    std::lock_guard lock(mutex_);
+    std::string gap;
+    if (deliveredBus_ > c.bus) {
+        auto more = busItems(c.bus, deliveredBus_, 1000000, nullptr);
+        gap += renderBus(more, 0, c.ops, c.projectId, c.projectSlug);
+        c.bus = deliveredBus_;
+    }
+    if (deliveredOps_ > c.ops) {
+        OpsLogFilter g;
+        g.afterId = c.ops;
+        g.maxId = deliveredOps_;
+        g.oldestFirst = true;
+        g.limit = 1000000;
+        gap += renderOps(queryOpsLog(module_.db(), g), 0, c.bus);
+        c.ops = deliveredOps_;
+    }
+    if (!gap.empty() && !c.stream.write(gap)) c.dead = true;
+    c.catchingUp = false;
+    return true;
 }
 
 void EventsHub::keepAlive() {
@@ -457,7 +569,7 @@ void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>
     if (!sse_.empty() && !items.empty()) {
         std::unordered_map<std::string, std::string> cache;
         for (auto& [id, c] : sse_) {
-            if (c->dead) continue;
+            if (c->dead || c->catchingUp) continue;
             size_t from = 0;
             while (from < items.size() && items[from].id <= c->bus) ++from;
             if (from < items.size()) {
@@ -471,7 +583,8 @@ void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>
             c->bus = std::max(c->bus, last);
         }
     } else {
-        for (auto& [id, c] : sse_) c->bus = std::max(c->bus, last);
+        for (auto& [id, c] : sse_)
+            if (!c->catchingUp) c->bus = std::max(c->bus, last);
     }
     deliveredBus_ = std::max(deliveredBus_, last);
 
@@ -520,7 +633,7 @@ void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& b
         for (auto& e : batch) entries.emplace_back(e->id, e->json);
         std::unordered_map<std::string, std::string> cache;
         for (auto& [id, c] : sse_) {
-            if (c->dead) continue;
+            if (c->dead || c->catchingUp) continue;
             size_t from = 0;
             while (from < entries.size() && entries[from].first <= c->ops) ++from;
             if (from < entries.size()) {
@@ -531,6 +644,9 @@ void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& b
             }
             c->ops = std::max(c->ops, last);
         }
+    } else {
+        for (auto& [id, c] : sse_)
+            if (!c->catchingUp) c->ops = std::max(c->ops, last);
     }
     deliveredOps_ = std::max(deliveredOps_, last);
 }

@@ -11,7 +11,9 @@
 #include <atelier/sdk.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -52,7 +54,7 @@ public:
     struct Options {
         int64_t historyActivity = 50;
         int64_t historyOps = 200;
-        int64_t replayLimit = 20000;  // beyond this many missed entries, resynchronise instead
+        int64_t pageEntries = 200;  // replay page: at most this many entries of each log
     };
     EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options);
     ~EventsHub();
@@ -82,6 +84,10 @@ private:
     void onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch);
     void onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch);
     void removeSse(uint64_t id);
+    // Replays a resuming client's missed entries page by page as its buffer drains, then
+    // switches it to live delivery (one thread for every catching-up client).
+    void catchUpLoop();
+    bool catchUpStep(SseClient& c);
     std::vector<BusItem> busItems(int64_t after, int64_t upTo, int64_t limit, bool* overflow) const;
     static bool busItem(const StoredEvent& e, BusItem& out);
     std::string renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
@@ -111,6 +117,11 @@ private:
     std::atomic<uint64_t> nextId_{0};
     int64_t busSub_ = 0, opsListener_ = 0;
     bool started_ = false;
+    size_t budget_ = 1 << 20;  // bytes a replay page may add to a client's buffer
+    std::mutex catchUpMutex_;
+    std::condition_variable catchUpCv_;
+    bool catchUpStop_ = false;
+    std::thread catchUpThread_;
 };
 
 }  // namespace atelier::host
