@@ -100,6 +100,7 @@ JsonObject RunEngine::toJson(const atelier::Row& r) const {
     o->set("error", r.var("error"));
     auto wts = atelier::parseArray(r.text("worktrees"));
     o->set("worktrees", wts ? wts : makeArray());
+    o->set("pid", r.var("pid"));
     o->set("pr_url", r.var("pr_url"));
     o->set("accepted_at", r.var("accepted_at"));
     return o;
@@ -218,8 +219,11 @@ bool RunEngine::waitIdle(const std::string& id, int timeoutMs) {
 void RunEngine::requireNotActive(const std::string& id, const std::string& what) const {
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
-    if (isActiveStatus(r->text("status")) || active(id))
+    if (isActiveStatus(r->text("status")))
         throw conflict("Cannot " + what + " while the run is " + r->text("status"), "RUN_ACTIVE");
+    // The worker may still be winding down (its status is already final): let it finish.
+    if (active(id) && !const_cast<RunEngine*>(this)->waitIdle(id, 5000))
+        throw conflict("Cannot " + what + " while the run is finishing", "RUN_ACTIVE");
 }
 
 // ------------------------------------------------------------------ lifecycle
@@ -1002,7 +1006,8 @@ JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
     auto message = atelier::optString(body, "message");
     std::string status = r->text("status");
-    if (isActiveStatus(status) || active(id)) throw conflict("The run is still " + status, "RUN_ACTIVE");
+    if (isActiveStatus(status)) throw conflict("The run is still " + status, "RUN_ACTIVE");
+    if (active(id) && !waitIdle(id, 5000)) throw conflict("The run is still finishing", "RUN_ACTIVE");
     if (status != "completed" && status != "paused" && status != "failed" && status != "cancelled" && status != "interrupted")
         throw conflict("The run cannot be continued from status " + status, "INVALID_STATE");
     if (r->text("session_id").empty()) throw conflict("The run has no CLI session to resume", "NO_SESSION");
@@ -1071,7 +1076,6 @@ JsonObject RunEngine::ingestHook(const std::string& id, const JsonObject& payloa
             }
         }
     }
-    module_.db().exec("UPDATE agents_runs SET updated_at = ? WHERE id = ?", {atelier::nowIso(), id});
     return hookReply(e, decision, message);
 }
 

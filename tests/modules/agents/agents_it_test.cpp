@@ -5,7 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using atelier::test::HttpResult;
@@ -43,7 +49,7 @@ struct Fixture {
 
     void makeProject(const std::string& name = "Demo") {
         repo = makeGitRepo({{"README.md", "# demo\n"}, {"src/app.txt", "v1\n"}});
-        auto p = server.post("/api/projects", R"({"name":)" + jsonStr(name) + R"(,"path":)" + jsonStr(repo) + "}");
+        auto p = server.post("/api/projects", R"({"name":)" + jsonStr(name) + "}");
         ASSERT_EQ(p.status, 201) << p.body;
         projectId = p.json()->getValue<std::string>("id");
         auto check = server.get("/api/projects/" + projectId);
@@ -112,4 +118,317 @@ TEST(AgentsIt, MockRunInRealWorktreeThenCommitAndDelete) {
     std::string branches;
     atelier::test::run({"git", "branch", "--list", "atelier/*"}, f.repo, &branches);
     EXPECT_EQ(branches, "") << "run branch deleted";
+}
+
+namespace {
+
+std::string git(const std::vector<std::string>& args, const std::string& cwd) {
+    std::vector<std::string> argv{"git"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out;
+    atelier::test::run(argv, cwd, &out);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+TEST(AgentsIt, ClaudeRunEndToEndThroughCommitPushAccept) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string bare = atelier::test::makeTempDir("atelier-remote-");
+    git({"init", "-q", "--bare", bare}, "/");
+    git({"remote", "add", "origin", bare}, f.repo);
+
+    std::string agent = f.agent("claude-code");
+    auto created = f.run(agent, "Update the app\nsay: Starting the edit\nedit: src/app.txt=v2\\n\ntask: Write docs");
+    ASSERT_EQ(created.status, 201) << created.body;
+    auto run = created.json();
+    std::string id = run->getValue<std::string>("id");
+    std::string branch = run->getValue<std::string>("run_branch");
+    EXPECT_EQ(branch.rfind("atelier/run-", 0), 0u);
+    std::string wt = run->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+    EXPECT_TRUE(std::filesystem::exists(wt + "/.git")) << "worktree appears";
+    EXPECT_EQ(git({"branch", "--show-current"}, wt), branch);
+
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed") << server.get("/api/runs/" + id).body << server.get("/api/runs/" + id + "/logs").body;
+    auto done = server.get("/api/runs/" + id).json();
+    EXPECT_EQ(done->getValue<int>("tokens_in"), 1334) << "input + cache tokens from the result message";
+    EXPECT_EQ(done->getValue<int>("tokens_out"), 567);
+    EXPECT_DOUBLE_EQ(done->getValue<double>("cost_usd"), 0.0789);
+    EXPECT_EQ(done->getValue<std::string>("cli_version"), "9.9.9-fake");
+    std::string session = done->getValue<std::string>("session_id");
+    EXPECT_EQ(session.size(), 36u);
+
+    auto types = f.types(id);
+    for (auto t : {"run.created", "run.started", "session.init", "user.message", "agent.token", "agent.message", "agent.tool_call",
+                   "agent.tool_result", "run.result", "run.completed"})
+        EXPECT_TRUE(has(types, t)) << t;
+    EXPECT_EQ(types.back(), "run.completed");
+    EXPECT_EQ(std::count(types.begin(), types.end(), "agent.tool_call"), 2) << "hook + stream of one tool use count once";
+
+    // the CLI was launched with the per-run settings file, the model and the instructions
+    auto argv = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-argv.json");
+    EXPECT_NE(argv.find("claude-settings.json"), std::string::npos) << argv;
+    EXPECT_NE(argv.find("\"--model\", \"claude-sonnet-4-6\""), std::string::npos) << argv;
+    EXPECT_NE(argv.find("Be careful"), std::string::npos);
+    EXPECT_NE(argv.find("stream-json"), std::string::npos);
+
+    auto changes = server.get("/api/runs/" + id + "/changes");
+    ASSERT_EQ(changes.status, 200) << changes.body;
+    EXPECT_NE(changes.json()->getValue<std::string>("diff").find("+v2"), std::string::npos) << changes.body;
+    auto stats = server.get("/api/runs/" + id + "/diff-stats").json();
+    EXPECT_EQ(stats->getValue<int>("files"), 1);
+    auto tasks = server.get("/api/runs/" + id + "/tasks").jsonArray();
+    ASSERT_TRUE(tasks);
+    ASSERT_EQ(tasks->size(), 1u);
+    EXPECT_EQ(tasks->getObject(0)->getValue<std::string>("subject"), "Write docs");
+    auto logs = server.get("/api/runs/" + id + "/logs");
+    EXPECT_NE(logs.header("content-type").find("text/plain"), std::string::npos);
+    EXPECT_NE(logs.body.find("\"type\": \"result\""), std::string::npos) << logs.body.substr(0, 400);
+
+    auto commit = server.post("/api/runs/" + id + "/commit", R"({"message":"feat: app v2"})");
+    ASSERT_EQ(commit.status, 200) << commit.body;
+    EXPECT_EQ(git({"log", "-1", "--format=%s"}, wt), "feat: app v2");
+    EXPECT_EQ(server.get("/api/runs/" + id + "/diff-stats").json()->getValue<int>("files"), 1) << "still relative to the base";
+    auto push = server.post("/api/runs/" + id + "/push");
+    ASSERT_EQ(push.status, 200) << push.body;
+    EXPECT_EQ(git({"branch", "--list", branch, "--format=%(refname:short)"}, bare), branch);
+    EXPECT_EQ(git({"rev-parse", branch}, bare), git({"rev-parse", "HEAD"}, wt));
+    auto accept = server.post("/api/runs/" + id + "/accept");
+    ASSERT_EQ(accept.status, 200) << accept.body;
+    EXPECT_FALSE(accept.json()->isNull("accepted_at"));
+
+    // continue resumes the CLI session
+    auto cont = server.post("/api/runs/" + id + "/continue", R"({"message":"say: one more thing"})");
+    ASSERT_EQ(cont.status, 200) << cont.body;
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed");
+    argv = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-argv.json");
+    EXPECT_NE(argv.find("\"--resume\", \"" + session + "\""), std::string::npos) << argv;
+    EXPECT_EQ(server.get("/api/runs/" + id).json()->getValue<int>("tokens_in"), 2668) << "continued turns add up";
+
+    auto pr = server.post("/api/runs/" + id + "/pull-request", R"({"title":"feat"})");
+    EXPECT_EQ(pr.status, 501) << pr.body;
+    EXPECT_EQ(pr.json()->getValue<std::string>("code"), "GITHUB_UNAVAILABLE");
+    EXPECT_EQ(server.post("/api/runs/" + id + "/pull-request", R"({})").status, 400);
+    auto renamed = server.post("/api/runs/" + id + "/rename-branch", R"({"name":"feat/app-v2"})");
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(git({"branch", "--show-current"}, wt), "feat/app-v2");
+    EXPECT_EQ(server.post("/api/runs/" + id + "/rename-branch", R"({"name":"bad..name"})").status, 400);
+    auto revert = server.post("/api/runs/" + id + "/revert");
+    ASSERT_EQ(revert.status, 200) << revert.body;
+    EXPECT_EQ(readFile(wt + "/src/app.txt"), "v1\n");
+}
+
+TEST(AgentsIt, CancelKillsTheWholeProcessGroup) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("claude-code");
+    auto r = f.run(agent, "say: waiting\nhang");
+    std::string id = r.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(id, {"running"}), "running");
+    int pid = 0;
+    for (int i = 0; i < 200 && pid == 0; ++i) {
+        auto j = server.get("/api/runs/" + id).json();
+        if (!j->isNull("pid")) pid = j->getValue<int>("pid");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(pid, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the grandchild `sleep` starts
+    EXPECT_EQ(kill(-pid, 0), 0) << "the process group is alive";
+    EXPECT_EQ(server.del("/api/runs/" + id).status, 409) << "cannot delete a running run";
+    auto c = server.post("/api/runs/" + id + "/cancel");
+    ASSERT_EQ(c.status, 200) << c.body;
+    EXPECT_EQ(c.json()->getValue<std::string>("status"), "cancelled");
+    // Every member of the group is gone; orphaned grandchildren are reaped by init shortly after.
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {
+        gone = kill(-pid, 0) != 0;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(gone) << "no process of the group survives";
+    EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pid))) << "the CLI was reaped: no zombie";
+    EXPECT_EQ(f.types(id).back(), "run.cancelled");
+    EXPECT_EQ(server.post("/api/runs/" + id + "/cancel").status, 409);
+    EXPECT_EQ(server.del("/api/runs/" + id).status, 204);
+}
+
+TEST(AgentsIt, PauseCheckpointsThenContinueResumes) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("claude-code");
+    auto r = f.run(agent, "edit: wip.txt=work in progress\nhang");
+    std::string id = r.json()->getValue<std::string>("id");
+    std::string wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+    for (int i = 0; i < 500 && !std::filesystem::exists(wt + "/wip.txt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto p = server.post("/api/runs/" + id + "/pause");
+    ASSERT_EQ(p.status, 200) << p.body;
+    EXPECT_EQ(p.json()->getValue<std::string>("status"), "paused");
+    EXPECT_EQ(git({"log", "-1", "--format=%s"}, wt), "atelier: checkpoint (run paused)");
+    EXPECT_EQ(git({"status", "--porcelain"}, wt), "");
+    auto events = server.get("/api/runs/" + id + "/events").jsonArray();
+    auto last = events->getObject(static_cast<unsigned>(events->size() - 1));
+    EXPECT_EQ(last->getValue<std::string>("event_type"), "run.paused");
+    EXPECT_EQ(last->getObject("payload")->getArray("checkpoints")->size(), 1u);
+
+    std::filesystem::remove_all(wt);  // continue re-creates a missing worktree on the run branch
+    auto c = server.post("/api/runs/" + id + "/continue", R"({"message":"say: resumed"})");
+    ASSERT_EQ(c.status, 200) << c.body;
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed") << server.get("/api/runs/" + id).body;
+    EXPECT_EQ(readFile(wt + "/wip.txt"), "work in progress") << "checkpointed work is back";
+    auto types = f.types(id);
+    EXPECT_TRUE(has(types, "user.message"));
+}
+
+TEST(AgentsIt, CrashAndErrorResultFailWithReason) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("claude-code");
+    auto crash = f.run(agent, "say: about to crash\ncrash: segmentation fault in parser");
+    std::string cid = crash.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(cid, {"failed", "completed"}), "failed");
+    std::string err = server.get("/api/runs/" + cid).json()->getValue<std::string>("error");
+    EXPECT_NE(err.find("exited with code 3"), std::string::npos) << err;
+    EXPECT_NE(err.find("segmentation fault in parser"), std::string::npos) << err;
+    EXPECT_EQ(f.types(cid).back(), "run.failed");
+
+    auto bad = f.run(agent, "error: rate limited");
+    std::string bid = bad.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(bid, {"failed", "completed"}), "failed");
+    auto b = server.get("/api/runs/" + bid).json();
+    EXPECT_EQ(b->getValue<std::string>("error"), "rate limited");
+    EXPECT_EQ(b->getValue<int>("tokens_out"), 567) << "tokens recorded even for failed runs";
+
+    // a missing CLI fails the run with install instructions
+    std::string codex = f.agent("codex");
+    auto none = f.run(codex, "do it");
+    std::string nid = none.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(nid, {"failed"}), "failed");
+    EXPECT_NE(server.get("/api/runs/" + nid).json()->getValue<std::string>("error").find("/api/agents/codex/cli/install"),
+              std::string::npos);
+}
+
+TEST(AgentsIt, RestartMarksRunsInterruptedAndContinueWorks) {
+    std::string dataDir = atelier::test::makeTempDir();
+    std::string id, wt;
+    {
+        TestServer server(withFakeCli(dataDir));
+        Fixture f(server);
+        f.makeProject();
+        std::string agent = f.agent("mock");
+        auto r = f.run(agent, "write: half.txt=half\nhang");
+        id = r.json()->getValue<std::string>("id");
+        wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+        ASSERT_EQ(f.waitStatus(id, {"running"}), "running");
+        for (int i = 0; i < 300 && !std::filesystem::exists(wt + "/half.txt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        kill(server.pid(), SIGKILL);  // a crash: no orderly shutdown
+        server.stop();
+    }
+    TestServer server(withFakeCli(dataDir));
+    Fixture f(server);
+    auto run = server.get("/api/runs/" + id).json();
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->getValue<std::string>("status"), "interrupted");
+    EXPECT_TRUE(std::filesystem::exists(wt + "/half.txt")) << "worktree left intact";
+    auto c = server.post("/api/runs/" + id + "/continue", R"({"message":"emit: after restart"})");
+    ASSERT_EQ(c.status, 200) << c.body;
+    EXPECT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed");
+    server.stop();
+    std::filesystem::remove_all(dataDir);
+}
+
+TEST(AgentsIt, SseReplaysThenStreamsLive) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("mock");
+    auto r = f.run(agent, "emit: first\nsleep: 400\nemit: second");
+    std::string id = r.json()->getValue<std::string>("id");
+    SseClient sse(server.port(), "/api/runs/" + id + "/events/stream?last_event_id=0");
+    EXPECT_EQ(sse.status(), 200);
+    EXPECT_NE(sse.head().find("text/event-stream"), std::string::npos);
+    std::vector<std::pair<long, std::string>> seen;
+    while (true) {
+        auto m = sse.nextData();
+        ASSERT_FALSE(m.id.empty()) << m.data;
+        seen.emplace_back(std::stol(m.id), m.event);
+        auto j = Poco::JSON::Parser().parse(m.data).extract<Poco::JSON::Object::Ptr>();
+        EXPECT_EQ(j->getValue<std::string>("event_type"), m.event);
+        EXPECT_EQ(j->getValue<std::string>("run_id"), id);
+        if (m.event == "run.completed") break;
+    }
+    ASSERT_GE(seen.size(), 6u);
+    EXPECT_EQ(seen.front().second, "run.created");
+    for (size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i].first, seen[i - 1].first);
+    // reconnect from the middle: only later events are replayed
+    long mid = seen[2].first;
+    SseClient again(server.port(), "/api/runs/" + id + "/events/stream?last_event_id=" + std::to_string(mid));
+    auto m = again.nextData();
+    EXPECT_EQ(std::stol(m.id), seen[3].first);
+    SseClient header(server.port(), "/api/runs/" + id + "/events/stream", {{"Last-Event-ID", std::to_string(mid)}});
+    EXPECT_EQ(std::stol(header.nextData().id), seen[3].first);
+    EXPECT_EQ(server.get("/api/runs/nope/events/stream").status, 404);
+}
+
+TEST(AgentsIt, HookBodiesMalformedOrForUnknownRuns) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("mock");
+    auto r = f.run(agent, "emit: x");
+    std::string id = r.json()->getValue<std::string>("id");
+    f.waitStatus(id, {"completed"});
+    auto unknown = server.post("/api/runs/00000000-0000-4000-8000-000000000000/hook", R"({"hook_event_name":"Stop"})");
+    EXPECT_EQ(unknown.status, 404);
+    EXPECT_EQ(unknown.json()->getValue<std::string>("code"), "RUN_NOT_FOUND");
+    auto bad = server.post("/api/runs/" + id + "/hook", "{\"hook_event_name\":");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(bad.json()->getValue<std::string>("code"), "INVALID_JSON");
+    EXPECT_EQ(server.post("/api/runs/" + id + "/hook", "\"Stop\"").status, 400);
+    auto noName = server.post("/api/runs/" + id + "/hook", R"({"hook_event_name":42})");
+    EXPECT_EQ(noName.status, 400);
+    EXPECT_EQ(noName.json()->getArray("details")->getObject(0)->getValue<std::string>("field"), "hook_event_name");
+    auto perm = server.post("/api/runs/" + id + "/hook", R"({"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"ls"}})");
+    ASSERT_EQ(perm.status, 200) << perm.body;
+    EXPECT_EQ(perm.body, "{}") << "no decision without a permission handler: the CLI asks the user";
+    EXPECT_EQ(f.types(id).back(), "agent.needs_attention");
+    EXPECT_EQ(server.get("/api/runs/" + id).json()->getValue<std::string>("status"), "completed") << "bad hooks change nothing";
+}
+
+TEST(AgentsIt, TwentyConcurrentMockRunsComplete) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("mock");
+    std::vector<std::string> ids(20);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 20; ++i)
+        threads.emplace_back([&, i] {
+            auto r = f.run(agent, "emit: run " + std::to_string(i) + "\nsleep: 100\nwrite: out.txt=" + std::to_string(i));
+            if (r.status == 201) ids[i] = r.json()->getValue<std::string>("id");
+        });
+    for (auto& t : threads) t.join();
+    std::set<std::string> paths;
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_FALSE(ids[i].empty()) << i;
+        EXPECT_EQ(f.waitStatus(ids[i], {"completed", "failed"}, 30000), "completed") << i;
+        auto run = server.get("/api/runs/" + ids[i]).json();
+        std::string wt = run->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+        paths.insert(wt);
+        EXPECT_EQ(readFile(wt + "/out.txt"), std::to_string(i));
+        EXPECT_EQ(f.types(ids[i]).back(), "run.completed");
+    }
+    EXPECT_EQ(paths.size(), 20u);
+    EXPECT_EQ(server.get("/api/runs?status=completed").jsonArray()->size(), 20u);
 }
