@@ -81,6 +81,15 @@ void checkOwner(const std::string& owner) {
     if (owner.empty()) throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "owner_id must not be empty", "owner_id");
 }
 
+// local_path may name a directory that does not exist yet, but never a file.
+std::string checkLocalPath(const std::string& raw) {
+    std::string path = normalizePath(raw, "local_path");
+    std::error_code ec;
+    if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+        throw ProjectError(Kind::Invalid, "NOT_A_DIRECTORY", "local_path is not a directory: " + path, "local_path");
+    return path;
+}
+
 // The repository of a local_path, looked up before a write transaction.
 struct PrimaryCandidate {
     std::string root;
@@ -286,7 +295,7 @@ Project ProjectStore::create(const CreateInput& in) {
     if (v.slug) checkSlug(*v.slug);
     if (v.ownerId) checkOwner(*v.ownerId);
     checkRepoSource(v.repoSource);
-    if (v.localPath) v.localPath = normalizePath(*v.localPath, "local_path");
+    if (v.localPath) v.localPath = checkLocalPath(*v.localPath);
     auto primary = primaryFor(v.localPath);
 
     std::string id = v.id ? *v.id : atelier::newUuid();
@@ -333,7 +342,7 @@ UpdateResult ProjectStore::update(const std::string& idOrSlug, const UpdateInput
     if (v.slug) checkSlug(*v.slug);
     if (v.ownerId) checkOwner(*v.ownerId);
     if (v.repoSource) checkRepoSource(*v.repoSource);
-    if (v.localPath && *v.localPath) *v.localPath = normalizePath(**v.localPath, "local_path");
+    if (v.localPath && *v.localPath) *v.localPath = checkLocalPath(**v.localPath);
     // libgit2 work happens before the write transaction.
     std::optional<PrimaryCandidate> primary;
     if (v.localPath) primary = primaryFor(*v.localPath);

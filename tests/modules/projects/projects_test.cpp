@@ -192,6 +192,13 @@ TEST_F(ProjectsTest, LocalPathRepositoryIsTheFirstRepo) {
     EXPECT_EQ(dup.status, 409);
     EXPECT_EQ(code(dup), "LOCAL_PATH_IN_USE");
 
+    auto onFile = req("POST", "/api/projects", R"({"name":"File","local_path":")" + repo + "/a.txt\"}");
+    EXPECT_EQ(onFile.status, 400);
+    EXPECT_EQ(code(onFile), "NOT_A_DIRECTORY");
+    // A directory that does not exist yet is accepted (Kombuse stores it as metadata).
+    auto future = create(R"({"name":"Future","local_path":"/nonexistent/atelier/future"})");
+    EXPECT_EQ(str(future, "local_path"), "/nonexistent/atelier/future");
+    EXPECT_EQ(future->getArray("repos")->size(), 0u);
     // A directory that is not a repository is a valid local_path without repos.
     auto plain = tempDir();
     auto q = create(R"({"name":"Plain","local_path":")" + plain + "\"}");
