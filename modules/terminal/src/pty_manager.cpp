@@ -587,13 +587,20 @@ void PtyManager::handleReadable(const std::shared_ptr<Session>& s, bool hup) {
         fd = s->fd;
         if (fd < 0 || s->finished) return;
     }
-    size_t budget = 512 * 1024;  // fairness between sessions
+    // Reads until EAGAIN, coalescing the PTY's small (~4 KiB) chunks into one delivery per
+    // 64 KiB, so a fast writer costs one WebSocket frame per 64 KiB instead of per 4 KiB.
+    size_t budget = 1024 * 1024;  // fairness between sessions
     bool eof = false;
+    size_t used = 0;
     while (budget > 0) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
+        ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
         if (n > 0) {
-            deliver(s, std::string_view(buf.data(), static_cast<size_t>(n)));
+            used += static_cast<size_t>(n);
             budget = budget > static_cast<size_t>(n) ? budget - static_cast<size_t>(n) : 0;
+            if (used == buf.size()) {
+                deliver(s, std::string_view(buf.data(), used));
+                used = 0;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -601,6 +608,7 @@ void PtyManager::handleReadable(const std::shared_ptr<Session>& s, bool hup) {
         eof = true;  // 0 or EIO: every slave fd is closed
         break;
     }
+    if (used > 0) deliver(s, std::string_view(buf.data(), used));
     if (!eof && hup && budget > 0) eof = true;  // HUP with nothing left to read
     if (!eof) return;
     {
