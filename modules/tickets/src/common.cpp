@@ -78,12 +78,19 @@ std::optional<int64_t> intField(const JsonObject& o, const std::string& key) {
     if (!atelier::has(o, key)) return std::nullopt;
     auto v = o->get(key);
     if (v.isBoolean() || !v.isNumeric()) throw validation(key, "must be an integer");
-    if (!v.isInteger()) {
-        double d = v.convert<double>();
-        if (d != static_cast<double>(static_cast<int64_t>(d))) throw validation(key, "must be an integer");
-        return static_cast<int64_t>(d);
+    try {
+        if (!v.isInteger()) {
+            double d = v.convert<double>();
+            if (!(d >= -9.0e15 && d <= 9.0e15) || d != static_cast<double>(static_cast<int64_t>(d)))
+                throw validation(key, "must be an integer");
+            return static_cast<int64_t>(d);
+        }
+        return v.convert<int64_t>();
+    } catch (const atelier::HttpError&) {
+        throw;
+    } catch (...) {
+        throw validation(key, "is out of range");
     }
-    return v.convert<int64_t>();
 }
 
 std::string stringField(const JsonObject& o, const std::string& key, size_t maxLen) {
@@ -114,7 +121,12 @@ std::vector<int64_t> intArrayField(const JsonObject& o, const std::string& key) 
     for (size_t i = 0; i < arr->size(); ++i) {
         auto v = arr->get(i);
         if (v.isBoolean() || !v.isInteger()) throw validation(key, "must be an array of integers");
-        out.push_back(v.convert<int64_t>());
+        try {
+            out.push_back(v.convert<int64_t>());
+        } catch (...) {
+            throw validation(key, "is out of range");
+        }
+        if (out.size() > 100) throw validation(key, "must hold at most 100 ids");
     }
     return out;
 }
@@ -128,6 +140,7 @@ std::vector<std::string> stringArrayField(const JsonObject& o, const std::string
         auto v = arr->get(i);
         if (!v.isString()) throw validation(key, "must be an array of strings");
         out.push_back(v.extract<std::string>());
+        if (out.size() > 100) throw validation(key, "must hold at most 100 entries");
     }
     return out;
 }

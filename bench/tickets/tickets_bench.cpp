@@ -1,0 +1,329 @@
+// Tickets benchmark: 100,000 tickets and 300,000 comments loaded through the tickets domain
+// layer (the same classes the module's routes call) into a real SQLite file, then p50/p95
+// for full-text search, a filtered and sorted list, creating a ticket and creating a comment
+// with two mentions; finally the database size.
+//
+// The domain talks to SQLite through the SDK's Db, which calls the host table's db_* entry
+// points. This program provides those four entry points over one sqlite3 connection with
+// the host's settings (WAL, synchronous=NORMAL, a prepared-statement cache, BEGIN IMMEDIATE
+// transactions) and persists published events into a table like the host's event log. HTTP
+// parsing and JSON serialisation of responses are not measured.
+//
+// Usage: tickets_bench [--tickets N] [--comments N] [--samples N] [--db PATH] [--keep]
+#include "comments.hpp"
+#include "profiles.hpp"
+#include "schema.hpp"
+#include "tickets.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+struct atelier_module_ctx {
+    sqlite3* db = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> cache;
+    std::string lastError;
+};
+struct atelier_db_txn {
+    int unused;
+};
+
+namespace {
+
+atelier_module_ctx g_ctx;
+
+int runSql(atelier_module_ctx* c, atelier_str sql, const atelier_value* params, size_t n, atelier_row_fn onRow, void* ud,
+           atelier_db_result* result) {
+    std::string key(sql.ptr, sql.len);
+    sqlite3_stmt* st;
+    auto it = c->cache.find(key);
+    if (it != c->cache.end()) {
+        st = it->second;
+    } else {
+        if (sqlite3_prepare_v3(c->db, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+            c->lastError = sqlite3_errmsg(c->db);
+            return ATELIER_ERR_INVALID;
+        }
+        c->cache.emplace(key, st);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        int idx = static_cast<int>(i + 1);
+        switch (params[i].type) {
+            case ATELIER_VALUE_INT: sqlite3_bind_int64(st, idx, params[i].i); break;
+            case ATELIER_VALUE_REAL: sqlite3_bind_double(st, idx, params[i].r); break;
+            case ATELIER_VALUE_TEXT: sqlite3_bind_text64(st, idx, params[i].s.ptr ? params[i].s.ptr : "", params[i].s.len, SQLITE_STATIC, SQLITE_UTF8); break;
+            default: sqlite3_bind_null(st, idx);
+        }
+    }
+    int nc = sqlite3_column_count(st);
+    std::vector<atelier_str> names(static_cast<size_t>(nc));
+    for (int i = 0; i < nc; ++i) {
+        const char* nm = sqlite3_column_name(st, i);
+        names[static_cast<size_t>(i)] = atelier_str{nm, strlen(nm)};
+    }
+    std::vector<atelier_value> vals(static_cast<size_t>(nc));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!onRow) continue;
+        for (int i = 0; i < nc; ++i) {
+            auto& v = vals[static_cast<size_t>(i)];
+            v = atelier_value{};
+            switch (sqlite3_column_type(st, i)) {
+                case SQLITE_INTEGER: v.type = ATELIER_VALUE_INT; v.i = sqlite3_column_int64(st, i); break;
+                case SQLITE_FLOAT: v.type = ATELIER_VALUE_REAL; v.r = sqlite3_column_double(st, i); break;
+                case SQLITE_TEXT:
+                    v.type = ATELIER_VALUE_TEXT;
+                    v.s = atelier_str{reinterpret_cast<const char*>(sqlite3_column_text(st, i)), static_cast<size_t>(sqlite3_column_bytes(st, i))};
+                    break;
+                default: v.type = ATELIER_VALUE_NULL;
+            }
+        }
+        if (onRow(ud, static_cast<size_t>(nc), names.data(), vals.data()) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    int out = ATELIER_OK;
+    if (rc != SQLITE_DONE) {
+        c->lastError = sqlite3_errmsg(c->db);
+        out = (sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_CONSTRAINT ? ATELIER_ERR_CONFLICT : ATELIER_ERR_INVALID;
+    } else if (result) {
+        result->changes = sqlite3_changes64(c->db);
+        result->last_insert_id = sqlite3_last_insert_rowid(c->db);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+atelier_host_v1 makeTable() {
+    auto t = atelier::initStruct<atelier_host_v1>();
+    t.db_exec = [](atelier_module_ctx* c, atelier_db_txn*, atelier_str sql, const atelier_value* p, size_t n, atelier_db_result* r) {
+        return runSql(c, sql, p, n, nullptr, nullptr, r);
+    };
+    t.db_query = [](atelier_module_ctx* c, atelier_db_txn*, atelier_str sql, const atelier_value* p, size_t n, atelier_row_fn fn, void* ud) {
+        return runSql(c, sql, p, n, fn, ud, nullptr);
+    };
+    t.db_transaction = [](atelier_module_ctx* c, atelier_txn_fn fn, void* ud) -> int {
+        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return ATELIER_ERR_BUSY;
+        atelier_db_txn txn{0};
+        int rc = fn(ud, &txn);
+        sqlite3_exec(c->db, rc == ATELIER_OK ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr);
+        return rc;
+    };
+    t.db_last_error = [](atelier_module_ctx* c, atelier_sink sink, void* sd) { sink(sd, c->lastError.data(), c->lastError.size()); };
+    return t;
+}
+
+std::vector<std::string> makeVocabulary(std::mt19937_64& rng, size_t n) {
+    static const char* syl[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "zen", "dor", "pel", "qua", "bri", "cos", "fen",
+                                "gar", "hul", "jin", "mor", "nix", "pra", "rel", "sto", "tur", "vel", "wor", "xan", "yel", "zor", "ing"};
+    std::vector<std::string> words;
+    std::set<std::string> seen;
+    while (words.size() < n) {
+        std::string w;
+        int k = 2 + static_cast<int>(rng() % 3);
+        for (int i = 0; i < k; ++i) w += syl[rng() % 30];
+        if (seen.insert(w).second) words.push_back(w);
+    }
+    return words;
+}
+
+std::string sentence(std::mt19937_64& rng, const std::vector<std::string>& vocab, int words) {
+    std::string s;
+    for (int i = 0; i < words; ++i) {
+        if (i) s += ' ';
+        s += vocab[rng() % vocab.size()];
+    }
+    return s;
+}
+
+std::string jsonEscape(const std::string& s) { return atelier::toJson(Poco::Dynamic::Var(s)); }
+
+struct Stats {
+    double p50, p95, mean;
+};
+Stats stats(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    double sum = 0;
+    for (double x : v) sum += x;
+    auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))]; };
+    return {at(0.50), at(0.95), sum / static_cast<double>(v.size())};
+}
+
+template <typename Fn>
+double timeMs(Fn&& fn) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int64_t nTickets = 100000, nComments = 300000, samples = 500;
+    std::string dbPath;
+    bool keep = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--tickets") nTickets = std::stoll(next());
+        else if (a == "--comments") nComments = std::stoll(next());
+        else if (a == "--samples") samples = std::stoll(next());
+        else if (a == "--db") dbPath = next();
+        else if (a == "--keep") keep = true;
+    }
+    fs::path dir = fs::temp_directory_path() / ("tickets-bench-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    if (dbPath.empty()) dbPath = (dir / "atelier.db").string();
+    fs::remove(dbPath);
+
+    if (sqlite3_open(dbPath.c_str(), &g_ctx.db) != SQLITE_OK) return 1;
+    for (auto p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"})
+        sqlite3_exec(g_ctx.db, p, nullptr, nullptr, nullptr);
+    sqlite3_exec(g_ctx.db,
+                 "CREATE TABLE host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id TEXT, ticket_id TEXT,"
+                 " ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT, payload TEXT, created_at TEXT)",
+                 nullptr, nullptr, nullptr);
+    for (auto& m : tickets::migrations()) {
+        char* err = nullptr;
+        if (sqlite3_exec(g_ctx.db, m.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+            std::fprintf(stderr, "migration failed: %s\n", err ? err : "?");
+            return 1;
+        }
+    }
+    static const atelier_host_v1 table = makeTable();
+    atelier::Db db(&table, &g_ctx);
+    tickets::Store store;
+    store.db = db;
+    store.moduleDir = dir.string();
+    // The host persists each published event before fanning it out; so does this.
+    store.publish = [&db](const atelier::Event& e) {
+        return db.exec("INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id, actor_id, actor_type,"
+                       " session_id, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       {e.type, e.projectId, e.ticketId, e.ticketNumber, e.commentId, e.actorId, e.actorType, e.sessionId, e.payload,
+                        atelier::nowIso()})
+            .lastInsertId;
+    };
+    store.runHook = [](std::string_view, const std::string& payload) {
+        atelier::HookRun r;
+        r.payload = payload;
+        return r;
+    };
+    tickets::Tickets ticketsApi(store);
+    tickets::Comments commentsApi(store, ticketsApi);
+    tickets::Profiles profilesApi(store);
+
+    std::mt19937_64 rng(42);
+    auto vocab = makeVocabulary(rng, 5000);
+    std::vector<std::string> projects;
+    for (int i = 0; i < 10; ++i) projects.push_back(atelier::newUuid());
+    std::vector<std::string> agents;
+    for (int i = 0; i < 8; ++i) {
+        auto p = profilesApi.create(atelier::parseObject(R"({"type":"agent","name":"Agent )" + std::to_string(i) + "\"}"));
+        agents.push_back(p->getValue<std::string>("id"));
+    }
+    static const char* statuses[] = {"open", "open", "in_progress", "blocked", "closed"};
+
+    auto ticketBody = [&](int64_t) {
+        std::string s = R"({"author_id":"user-1","title":)" + jsonEscape(sentence(rng, vocab, 6)) +
+                        R"(,"body":)" + jsonEscape(sentence(rng, vocab, 40)) + R"(,"status":")" + statuses[rng() % 5] +
+                        R"(","priority":)" + std::to_string(rng() % 5) + "}";
+        return atelier::parseObject(s);
+    };
+
+    std::printf("loading %lld tickets and %lld comments into %s\n", static_cast<long long>(nTickets), static_cast<long long>(nComments),
+                dbPath.c_str());
+    auto loadStart = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::string, int64_t>> created;  // project, number
+    created.reserve(static_cast<size_t>(nTickets));
+    for (int64_t i = 0; i < nTickets; ++i) {
+        const auto& p = projects[static_cast<size_t>(i) % projects.size()];
+        auto t = ticketsApi.create(p, ticketBody(i));
+        created.emplace_back(p, t->getValue<int64_t>("ticket_number"));
+        if ((i + 1) % 20000 == 0) std::printf("  %lld tickets\n", static_cast<long long>(i + 1)), std::fflush(stdout);
+    }
+    for (int64_t i = 0; i < nComments; ++i) {
+        auto& [p, n] = created[rng() % created.size()];
+        auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" + jsonEscape(sentence(rng, vocab, 20)) + "}");
+        commentsApi.create(p, n, body);
+        if ((i + 1) % 50000 == 0) std::printf("  %lld comments\n", static_cast<long long>(i + 1)), std::fflush(stdout);
+    }
+    double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
+    std::printf("loaded in %.1f s (%.0f writes/s through the domain layer)\n", loadSec,
+                static_cast<double>(nTickets + nComments) / loadSec);
+
+    // ---- measurements
+    std::vector<double> search, list, createTicket, createComment;
+    size_t hits = 0;
+    for (int64_t i = 0; i < samples; ++i) {
+        tickets::TicketFilter f;
+        f.projectId = projects[rng() % projects.size()];
+        f.search = vocab[rng() % vocab.size()] + (i % 2 ? " " + vocab[rng() % vocab.size()].substr(0, 4) : std::string());
+        f.limit = 50;
+        search.push_back(timeMs([&] { hits += ticketsApi.list(f)->size(); }));
+    }
+    static const char* sorts[] = {"updated_at", "created_at", "last_activity_at", "priority"};
+    for (int64_t i = 0; i < samples; ++i) {
+        tickets::TicketFilter f;
+        f.projectId = projects[rng() % projects.size()];
+        f.status = statuses[rng() % 5];
+        if (i % 3 == 0) f.priority = static_cast<int64_t>(rng() % 5);
+        f.sortBy = sorts[i % 4];
+        f.sortOrder = i % 2 ? "asc" : "desc";
+        f.limit = 50;
+        list.push_back(timeMs([&] { ticketsApi.list(f); }));
+    }
+    for (int64_t i = 0; i < samples; ++i) {
+        auto body = ticketBody(i);
+        const auto& p = projects[rng() % projects.size()];
+        createTicket.push_back(timeMs([&] { created.emplace_back(p, ticketsApi.create(p, body)->getValue<int64_t>("ticket_number")); }));
+    }
+    for (int64_t i = 0; i < samples; ++i) {
+        auto& [p, n] = created[rng() % created.size()];
+        int64_t other = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(1, nTickets / 10)));
+        auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" +
+                                         jsonEscape("@[Agent](" + agents[rng() % agents.size()] + ") please look, related to #" +
+                                                    std::to_string(other) + " " + sentence(rng, vocab, 12)) +
+                                         "}");
+        createComment.push_back(timeMs([&] { commentsApi.create(p, n, body); }));
+    }
+    auto mentions = db.one("SELECT COUNT(*) AS n FROM tickets_mentions");
+
+    sqlite3_exec(g_ctx.db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    uintmax_t size = fs::file_size(dbPath);
+    std::error_code ec;
+    uintmax_t wal = fs::exists(dbPath + "-wal") ? fs::file_size(dbPath + "-wal", ec) : 0;
+
+    auto print = [&](const char* name, const std::vector<double>& v, double target) {
+        auto s = stats(v);
+        std::printf("%-36s p50 %7.3f ms   p95 %7.3f ms   mean %7.3f ms   (target p95 < %g ms) %s\n", name, s.p50, s.p95, s.mean, target,
+                    s.p95 < target ? "OK" : "MISSED");
+    };
+    std::printf("\n%lld samples per operation, %lld tickets / %lld comments loaded\n", static_cast<long long>(samples),
+                static_cast<long long>(nTickets), static_cast<long long>(nComments));
+    print("full-text search (project, 1-2 words)", search, 15);
+    print("filtered list with sort", list, 10);
+    print("create ticket", createTicket, 3);
+    print("create comment with two mentions", createComment, 5);
+    std::printf("search results per query (mean): %.1f\n", static_cast<double>(hits) / static_cast<double>(samples));
+    std::printf("mentions recorded: %lld\n", static_cast<long long>(mentions ? mentions->integer("n") : 0));
+    std::printf("database size: %.1f MiB (+ WAL %.1f MiB)\n", static_cast<double>(size) / 1048576.0, static_cast<double>(wal) / 1048576.0);
+
+    for (auto& [k, st] : g_ctx.cache) sqlite3_finalize(st);
+    sqlite3_close(g_ctx.db);
+    if (!keep) fs::remove_all(dir, ec);
+    return 0;
+}
