@@ -57,6 +57,11 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::string
                          const std::function<void(const std::string&)>& onLine, std::chrono::milliseconds timeout) {
     ProcessResult result;
     if (argv.empty()) return result;
+    // Everything the child needs is prepared before fork: only async-signal-safe calls after.
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const char* dir = cwd.c_str();
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return result;
     pid_t pid = fork();
@@ -67,14 +72,11 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::string
     }
     if (pid == 0) {
         setpgid(0, 0);
-        if (chdir(cwd.c_str()) != 0) _exit(127);
+        if (chdir(dir) != 0) _exit(127);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, 0);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
         execvp(args[0], args.data());
         _exit(127);
     }

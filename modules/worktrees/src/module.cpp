@@ -138,8 +138,12 @@ public:
         hook("events.initial_state", 100, [this](std::string_view payload) {
             auto o = atelier::parseObject(payload);
             if (!o) o = atelier::makeObject();
-            o->set("worktrees", svc_->defaultProjectList());
+            o->set("worktrees", svc_->initialList(o));
             return atelier::HookOutcome::replace(o);
+        });
+        // Dev-server state is part of WorktreeInfo (worktrees.decorate): republish on change.
+        subscribe("devserver.status", [this](const atelier::Event& e) {
+            if (!e.projectId.empty()) svc_->projectChanged(e.projectId);
         });
     }
     void start() override {

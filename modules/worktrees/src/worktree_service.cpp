@@ -239,8 +239,12 @@ ProjectConfig WorktreeService::configFor(const Project& p) const {
     if (r.status != 200) return c;  // config module absent (404) or no config: defaults
     auto o = r.json();
     if (!o) return c;
+    // The config module answers {config, exists}; without a file its baseBranch is only a
+    // default, and auto-detection (develop/main/master/HEAD) wins.
+    bool fromFile = !(o->has("exists") && o->get("exists").isBoolean() && !o->getValue<bool>("exists"));
     if (o->has("config") && o->getObject("config")) o = o->getObject("config");
-    if (o->has("baseBranch") && o->get("baseBranch").isString()) c.baseBranch = o->getValue<std::string>("baseBranch");
+    if (fromFile && o->has("baseBranch") && o->get("baseBranch").isString())
+        c.baseBranch = o->getValue<std::string>("baseBranch");
     if (o->has("installCommand") && o->get("installCommand").isString())
         c.installCommand = o->getValue<std::string>("installCommand");
     if (o->has("autoInstall") && o->get("autoInstall").isBoolean()) c.autoInstall = o->getValue<bool>("autoInstall");
@@ -423,22 +427,58 @@ JsonObject WorktreeService::rootInfo(const Project& p) {
     return o;
 }
 
-JsonArray WorktreeService::list(const Project& p) {
-    adopt(p);
+JsonArray WorktreeService::decorate(const Project& p, JsonArray list) {
+    JsonObject payload = makeObject();
+    payload->set("projectId", p.id);
+    payload->set("worktrees", list);
+    auto hr = module_.runHook("worktrees.decorate", payload);
+    if (hr.vetoed) return list;
+    auto o = hr.json();
+    if (o && o->has("worktrees") && o->getArray("worktrees") && o->getArray("worktrees")->size() == list->size())
+        return o->getArray("worktrees");
+    return list;
+}
+
+JsonArray WorktreeService::buildList(const Project& p) {
     JsonArray arr = makeArray();
     arr->add(rootInfo(p));
     for (auto& r : rows(p)) arr->add(info(p, r));
-    return arr;
+    return decorate(p, arr);
+}
+
+JsonArray WorktreeService::list(const Project& p) {
+    adopt(p);
+    return buildList(p);
 }
 
 JsonObject WorktreeService::get(const Project& p, const std::string& id) {
-    if (id == "root") return rootInfo(p);
-    adopt(p);
-    return info(p, resolve(p, id));
+    JsonArray one = makeArray();
+    if (id == "root") {
+        one->add(rootInfo(p));
+    } else {
+        adopt(p);
+        one->add(info(p, resolve(p, id)));
+    }
+    return decorate(p, one)->getObject(0);
 }
 
-JsonArray WorktreeService::defaultProjectList() {
-    auto r = module_.host().call("GET", "/api/active-project");
+JsonArray WorktreeService::initialList(const JsonObject& payload) {
+    std::string ref;
+    for (const char* k : {"projectId", "project"})
+        if (ref.empty() && payload && payload->has(k) && payload->get(k).isString()) ref = payload->getValue<std::string>(k);
+    std::string path = "/api/active-project";
+    if (!ref.empty()) {
+        path += "?project=";
+        for (unsigned char c : ref) {
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') path.push_back(static_cast<char>(c));
+            else {
+                char b[4];
+                std::snprintf(b, sizeof b, "%%%02X", c);
+                path += b;
+            }
+        }
+    }
+    auto r = module_.host().call("GET", path);
     if (r.status != 200) return makeArray();
     auto o = r.json();
     if (!o) return makeArray();
@@ -448,6 +488,16 @@ JsonArray WorktreeService::defaultProjectList() {
     } catch (const std::exception&) {
         return makeArray();
     }
+}
+
+void WorktreeService::projectChanged(const std::string& projectId) {
+    std::optional<Project> p;
+    {
+        std::lock_guard lock(cacheMutex_);
+        auto it = knownProjects_.find(projectId);
+        if (it != knownProjects_.end()) p = it->second;
+    }
+    if (p) publishList(*p);
 }
 
 void WorktreeService::refreshStatuses() {
@@ -506,11 +556,8 @@ void WorktreeService::publish(const std::string& type, const std::string& projec
 
 void WorktreeService::publishList(const Project& p) {
     JsonObject payload = makeObject();
-    JsonArray arr = makeArray();
-    arr->add(rootInfo(p));
-    for (auto& r : rows(p)) arr->add(info(p, r));
     payload->set("projectId", p.id);
-    payload->set("worktrees", arr);
+    payload->set("worktrees", buildList(p));
     publish("worktrees.changed", p.id, payload);
 }
 
@@ -929,10 +976,22 @@ JsonObject WorktreeService::recover(const Project& p, const std::string& id, con
 JsonArray WorktreeService::logs(const Project& p, const std::string& id) {
     Row row = resolve(p, id);
     JsonArray arr = makeArray();
-    std::lock_guard lock(logsMutex_);
-    auto it = logs_.find(row.key);
-    if (it != logs_.end())
-        for (auto& l : it->second) arr->add(l);
+    {
+        std::lock_guard lock(logsMutex_);
+        auto it = logs_.find(row.key);
+        if (it != logs_.end())
+            for (auto& l : it->second) arr->add(l);
+    }
+    // Other modules (dev servers) append their output.
+    JsonObject payload = makeObject();
+    payload->set("projectId", p.id);
+    payload->set("worktreeId", row.id);
+    payload->set("logs", arr);
+    auto hr = module_.runHook("worktree.logs", payload);
+    if (!hr.vetoed) {
+        auto o = hr.json();
+        if (o && o->getArray("logs")) return o->getArray("logs");
+    }
     return arr;
 }
 
@@ -1118,6 +1177,8 @@ JsonObject WorktreeService::repoCreate(const std::string& repoPathIn, const std:
         std::string dataDir = module_.host().path(ATELIER_PATH_DATA_DIR);
         bool inRepo = isWithin(repoPath, path) && path != normalPath(repoPath);
         bool inData = !dataDir.empty() && isWithin(dataDir, path) && path != normalPath(dataDir);
+        if (inRepo && isWithin(repoPath + "/.git", path))
+            throw badRequest("path must not lie inside .git", "PATH_OUTSIDE_ALLOWED", {{"path", "inside .git"}});
         if (!inRepo && !inData)
             throw badRequest("path must lie inside the repository or the Atelier data directory", "PATH_OUTSIDE_ALLOWED",
                              {{"path", "outside the repository and data directory"}});

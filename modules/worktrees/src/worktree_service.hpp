@@ -85,8 +85,11 @@ public:
     JsonObject rebase(const JsonObject& project, const std::string& repoId, const std::string& branch,
                       const std::optional<std::string>& onto);
 
-    // events.initial_state: the default project's list, or empty.
-    JsonArray defaultProjectList();
+    // events.initial_state: the list of the stream's project (projectId / project in the
+    // payload), else of the default project; empty when there is none.
+    JsonArray initialList(const JsonObject& payload);
+    // devserver.status and similar: republish the project's list.
+    void projectChanged(const std::string& projectId);
     // Waits until no creation job is queued or running (tests, shutdown).
     void waitIdle();
     // Recomputes every cached status; publishes worktrees.changed for projects whose list changed.
@@ -112,6 +115,9 @@ private:
     void adopt(const Project& p);
     JsonObject info(const Project& p, const Row& r, bool fresh = false);
     JsonObject rootInfo(const Project& p);
+    // Full list, decorated by other modules (worktrees.decorate: dev-server status, ports, pid).
+    JsonArray buildList(const Project& p);
+    JsonArray decorate(const Project& p, JsonArray list);
     git::Status statusOf(const std::string& path, const std::string& base, bool fresh);
     void runJob(const Job& job);
     void workerLoop();

@@ -92,6 +92,19 @@ public:
             o->set("closedTerminals", o->getValue<int>("closedTerminals") + state().closedTerminals);
             return atelier::HookOutcome::replace(o);
         });
+        // A devservers module decorates lists and appends its output to /logs.
+        hook("worktrees.decorate", 50, [](std::string_view payload) {
+            auto o = atelier::parseObject(payload);
+            auto list = o ? o->getArray("worktrees") : nullptr;
+            if (!list) return atelier::HookOutcome::keep();
+            for (size_t i = 0; i < list->size(); ++i) list->getObject(static_cast<unsigned>(i))->set("decoratedBy", "devservers");
+            return atelier::HookOutcome::replace(o);
+        });
+        hook("worktree.logs", 50, [](std::string_view payload) {
+            auto o = atelier::parseObject(payload);
+            o->getArray("logs")->add("devserver: listening");
+            return atelier::HookOutcome::replace(o);
+        });
         hook("worktree.removed", 10, [](std::string_view payload) {
             state().removedSeen.emplace_back(payload);
             return atelier::HookOutcome::keep();

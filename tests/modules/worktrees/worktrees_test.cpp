@@ -140,6 +140,10 @@ TEST_F(WorktreesTest, CreateCopiesEnvFilesAndReportsStatus) {
     auto lines = logs.json()->getArray("logs");
     ASSERT_GE(lines->size(), 2u);
     EXPECT_NE(logs.body.find("Copied .env"), std::string::npos) << logs.body;
+    EXPECT_EQ(lines->getElement<std::string>(static_cast<int>(lines->size()) - 1), "devserver: listening");
+    // Lists and single entries go through worktrees.decorate.
+    EXPECT_EQ(after->getValue<std::string>("decoratedBy"), "devservers");
+    EXPECT_EQ(list->getObject(1)->getValue<std::string>("decoratedBy"), "devservers");
 
     // Events: placeholder list, completion, hooks.
     EXPECT_EQ(eventsOf("worktree.created").size(), 1u);
@@ -515,6 +519,35 @@ TEST_F(WorktreesTest, BranchesMergeAndRebase) {
     EXPECT_EQ(req("DELETE", "/api/projects/" + pid + "/branches?branch=feature&repo_id=repo-1").status, 204);
     EXPECT_EQ(git(repo, {"branch", "--list", "feature"}), "");
     EXPECT_EQ(code(req("DELETE", "/api/projects/" + pid + "/branches?branch=feature&repo_id=repo-1")), "BRANCH_NOT_FOUND");
+}
+
+TEST_F(WorktreesTest, StatusChangesAreRepublishedByTheRefresher) {
+    host = std::make_unique<atelier::testing::FakeHost>();
+    host->setConfig("worktrees", R"({"statusRefreshMs":50})");
+    host->load(wtfake::fakeProjectsEntry());
+    host->load(atelier_module_entry_v1());
+    auto wt = createAndWait(R"({"branch":"watched"})");
+    ASSERT_TRUE(wt);
+    EXPECT_FALSE(wt->getValue<bool>("hasUncommitted"));
+    // An edit made outside Atelier (an agent, an editor) is noticed and pushed as an event.
+    wtfix::write(wt->getValue<std::string>("path") + "/edited.txt", "x\n");
+    bool seen = wtfix::waitFor([&] {
+        for (auto& e : eventsOf("worktrees.changed")) {
+            auto list = e.payloadJson()->getArray("worktrees");
+            for (size_t i = 0; list && i < list->size(); ++i) {
+                auto o = list->getObject(i);
+                if (o->getValue<std::string>("id") == "watched" && o->getValue<bool>("hasUncommitted")) return true;
+            }
+        }
+        return false;
+    });
+    EXPECT_TRUE(seen);
+    EXPECT_TRUE(req("GET", "/api/worktrees/watched").json()->getValue<bool>("hasUncommitted"));
+    // No change, no event.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    size_t before = eventsOf("worktrees.changed").size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(eventsOf("worktrees.changed").size(), before);
 }
 
 TEST_F(WorktreesTest, InitialStateHookFillsDefaultProjectWorktrees) {
