@@ -156,6 +156,7 @@ pid_t Supervisor::spawn(const SpawnSpec& spec) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);  // chatty children block less often (best effort)
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
