@@ -125,6 +125,48 @@ void TerminalModule::publishEvent(const std::string& type, const JsonObject& pay
     }
 }
 
+void TerminalModule::announceCreated(JsonObject ev) const {
+    std::string id = ev->getValue<std::string>("sessionId");
+    if (auto i = pty_->info(id)) {
+        ev->set("pid", static_cast<int64_t>(i->pid));
+        JsonObject ops = makeObject();
+        ops->set("level", "info");
+        ops->set("source", "terminal");
+        ops->set("action", "terminal.created");
+        ops->set("status", "started");
+        ops->set("message", "terminal " + id + " started");
+        ops->set("command", i->argv.empty() ? std::string() : i->argv.front());
+        JsonArray args = makeArray();
+        for (size_t k = 1; k < i->argv.size(); ++k) args->add(i->argv[k]);
+        ops->set("args", args);
+        ops->set("cwd", i->cwd);
+        ops->set("pid", static_cast<int64_t>(i->pid));
+        try {
+            host().opsRecord(ops);
+        } catch (...) {
+        }
+    }
+    publishEvent("terminal.created", ev);
+}
+
+void TerminalModule::recordExit(const SessionInfo& info) const {
+    int code = info.exitCode.value_or(-1);
+    JsonObject ops = makeObject();
+    ops->set("level", code == 0 ? "info" : "warning");
+    ops->set("source", "terminal");
+    ops->set("action", "terminal.exited");
+    ops->set("status", code == 0 ? "success" : "failed");
+    ops->set("message", "terminal " + info.id + " exited with " + std::to_string(code));
+    ops->set("command", info.argv.empty() ? std::string() : info.argv.front());
+    ops->set("cwd", info.cwd);
+    ops->set("pid", static_cast<int64_t>(info.pid));
+    ops->set("exitCode", code);
+    try {
+        host().opsRecord(ops);
+    } catch (...) {
+    }
+}
+
 JsonObject TerminalModule::infoJson(const SessionInfo& i) const {
     JsonObject o = makeObject();
     o->set("id", i.id);
@@ -204,7 +246,7 @@ void TerminalModule::createWorktreeTerminal(Request& req, Response& res) {
         ev->set("kind", "worktree");
         ev->set("worktreeId", wt.id);
         if (scope) ev->set("scope", *scope);
-        publishEvent("terminal.created", ev);
+        announceCreated(ev);
     }
     JsonObject out = makeObject();
     out->set("success", true);
@@ -288,7 +330,7 @@ void TerminalModule::ptySpawn(Request& req, Response& res) {
     JsonObject ev = makeObject();
     ev->set("sessionId", id);
     ev->set("kind", "pty");
-    publishEvent("terminal.created", ev);
+    announceCreated(ev);
     JsonObject out = makeObject();
     out->set("success", true);
     out->set("id", id);
@@ -430,7 +472,7 @@ int TerminalModule::openAbbadoSocket(const WebSocket& ws, const Request& req) {
                 ev->set("sessionId", id);
                 ev->set("kind", "run");
                 ev->set("runId", runId);
-                publishEvent("terminal.created", ev);
+                announceCreated(ev);
             }
             if (!attachSocket(ws, id, false)) return refuse(ws, 1011, "terminal-spawn-failed");
         } catch (const SpawnError& e) {
@@ -464,6 +506,10 @@ int TerminalModule::openAbbadoSocket(const WebSocket& ws, const Request& req) {
         service_->destroy(id);
         return refuse(ws, 1011, "terminal-spawn-failed");
     }
+    JsonObject ev = makeObject();
+    ev->set("sessionId", id);
+    ev->set("kind", "ephemeral");
+    announceCreated(ev);
     return 0;
 }
 

@@ -56,6 +56,7 @@ void TerminalModule::init() {
         if (meta && !meta->runId.empty()) p->set("runId", meta->runId);
         if (meta && !meta->worktreeId.empty()) p->set("worktreeId", meta->worktreeId);
         publishEvent("terminal.exited", p);
+        recordExit(info);
     });
 }
 

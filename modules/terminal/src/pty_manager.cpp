@@ -1,7 +1,6 @@
 #include "pty_manager.hpp"
 
 #include <fcntl.h>
-#include <pty.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -206,12 +205,31 @@ std::string PtyManager::spawn(const SpawnSpec& spec) {
     struct winsize wsz{};
     wsz.ws_col = static_cast<unsigned short>(spec.cols);
     wsz.ws_row = static_cast<unsigned short>(spec.rows);
-    int master = -1;
-    pid_t pid = ::forkpty(&master, nullptr, nullptr, &wsz);
-    if (pid < 0) {
+    // posix_openpt with O_CLOEXEC on both ends, so neither leaks into processes that other
+    // threads of the host fork in the meantime (forkpty leaves a window open for that).
+    auto fail = [&](const char* what) {
         int err = errno;
         unreserve();
-        throw SpawnError(SpawnError::Kind::Failed, std::string("forkpty failed: ") + std::strerror(err));
+        throw SpawnError(SpawnError::Kind::Failed, std::string(what) + ": " + std::strerror(err));
+    };
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (master < 0) fail("posix_openpt failed");
+    char slaveName[128];
+    if (::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, slaveName, sizeof slaveName) != 0) {
+        ::close(master);
+        fail("pty setup failed");
+    }
+    int slave = ::open(slaveName, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) {
+        ::close(master);
+        fail("opening the pty slave failed");
+    }
+    ::ioctl(slave, TIOCSWINSZ, &wsz);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(slave);
+        ::close(master);
+        fail("fork failed");
     }
     if (pid == 0) {
         // Child: only async-signal-safe calls from here on.
@@ -224,14 +242,16 @@ std::string PtyManager::spawn(const SpawnSpec& spec) {
             if (sig == SIGKILL || sig == SIGSTOP) continue;
             sigaction(sig, &dfl, nullptr);
         }
+        // New session and process group; the slave becomes the controlling terminal.
+        if (::setsid() < 0) _exit(125);
+        if (::ioctl(slave, TIOCSCTTY, 0) != 0) _exit(125);
+        if (::dup2(slave, 0) < 0 || ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0) _exit(125);
         if (::chdir(cwd) != 0) _exit(126);
         ::close_range(3, ~0U, 0);
         ::execve(exePath, argv.data(), envp.data());
         _exit(127);
     }
-    int flags = ::fcntl(master, F_GETFL);
-    ::fcntl(master, F_SETFL, flags | O_NONBLOCK);
-    ::fcntl(master, F_SETFD, FD_CLOEXEC);
+    ::close(slave);
 
     auto s = std::make_shared<Session>(cfg_.scrollbackBytes);
     s->id = id;

@@ -59,6 +59,8 @@ private:
     WorktreeRef resolveWorktree(const Request& req, const std::string& id) const;
     [[noreturn]] void throwSpawnError(const SpawnError& e) const;
     void publishEvent(const std::string& type, const JsonObject& payload) const;
+    void announceCreated(JsonObject event) const;  // event + ops-log entry
+    void recordExit(const SessionInfo& info) const;
     JsonObject infoJson(const SessionInfo& i) const;
 
     struct Client {

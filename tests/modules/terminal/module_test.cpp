@@ -261,6 +261,11 @@ TEST(TerminalModule, SpawnInputOutputResizeDelete) {
     }
     EXPECT_TRUE(created);
     EXPECT_TRUE(destroyed);
+    bool opsStarted = false;
+    for (auto& e : h.opsEntries())
+        if (e.find("\"action\":\"terminal.created\"") != std::string::npos && e.find("\"cwd\":\"" + env.root.path + "\"") != std::string::npos)
+            opsStarted = true;
+    EXPECT_TRUE(opsStarted);
 }
 
 TEST(TerminalModule, SessionCapIs429) {

@@ -97,10 +97,11 @@ TEST(PtyManager, OutputExitCodeAndTeardown) {
 TEST(PtyManager, EchoResizeAndTwoSubscribers) {
     PtyManager pty;
     pty.start();
-    std::string id = pty.spawn(shCommand("stty -echo; while read line; do echo \"got:$line\"; [ \"$line\" = size ] && stty size; done"));
+    std::string id = pty.spawn(shCommand("stty size; stty -echo; while read line; do echo \"got:$line\"; [ \"$line\" = size ] && stty size; done"));
     Collector a, b;
     ASSERT_TRUE(pty.attach(id, a.subscriber()));
     ASSERT_TRUE(pty.attach(id, b.subscriber()));
+    EXPECT_TRUE(a.waitFor("24 80", 5000)) << a.restoreAndOutput();  // the size given at spawn
     ASSERT_EQ(pty.write(id, "ping\n"), WriteResult::Ok);
     EXPECT_TRUE(a.waitFor("got:ping", 5000));
     EXPECT_TRUE(b.waitFor("got:ping", 5000));
