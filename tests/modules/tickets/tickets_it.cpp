@@ -244,6 +244,69 @@ TEST_F(TicketsIt, TasksAndNotesOnTheActiveProject) {
     EXPECT_EQ(str(s().post("/api/tasks?project=" + slug, R"({"title":"again"})").json()->getObject("task"), "id"), "LOCAL-2");
 }
 
+TEST_F(TicketsIt, LabelsMilestonesProfilesAndClaimRoutes) {
+    auto p = newProject("Routes");
+    std::string slug = str(p, "slug");
+    std::string base = "/api/projects/" + slug + "/tickets/by-number/1";
+    createTicket(slug, "Route sweep");
+    // labels
+    auto l = s().post("/api/projects/" + slug + "/labels", R"({"name":"bug","color":"#00ff00"})");
+    ASSERT_EQ(l.status, 201) << l.body;
+    auto lid = std::to_string(l.json()->getValue<int>("id"));
+    EXPECT_EQ(s().post("/api/projects/" + slug + "/labels", R"({"name":"x","color":"#zzzzzz"})").status, 400);
+    EXPECT_EQ(s().post(base + "/labels/" + lid, R"({"added_by_id":"user-1"})").status, 201);
+    EXPECT_EQ(s().get(base + "/labels").jsonArray()->size(), 1u);
+    EXPECT_EQ(s().get("/api/projects/" + slug + "/labels?sort=usage").jsonArray()->getObject(0)->getValue<int>("usage_count"), 1);
+    EXPECT_EQ(str(s().patch("/api/labels/" + lid, R"({"name":"defect"})").json(), "name"), "defect");
+    EXPECT_EQ(s().get("/api/labels/" + lid + "/triggers").body, "[]");
+    EXPECT_EQ(s().get("/api/projects/" + slug + "/smart-label-ids").body, "[]");
+    EXPECT_EQ(s().request("DELETE", base + "/labels/" + lid, R"({"removed_by_id":"user-1"})").status, 204);
+    EXPECT_EQ(s().del("/api/labels/" + lid).status, 204);
+    EXPECT_EQ(s().get("/api/labels/" + lid).status, 404);
+    // milestones
+    auto m = s().post("/api/projects/" + slug + "/milestones", R"({"title":"M1","due_date":"2027-02-01"})");
+    ASSERT_EQ(m.status, 201) << m.body;
+    auto mid = std::to_string(m.json()->getValue<int>("id"));
+    s().patch(base, R"({"milestone_id":)" + mid + "}");
+    EXPECT_EQ(s().get("/api/milestones/" + mid).json()->getValue<int>("open_count"), 1);
+    EXPECT_EQ(s().get("/api/projects/" + slug + "/milestones").jsonArray()->size(), 1u);
+    EXPECT_EQ(str(s().patch("/api/milestones/" + mid, R"({"status":"closed"})").json(), "status"), "closed");
+    EXPECT_EQ(s().del("/api/milestones/" + mid).status, 204);
+    // profiles and settings
+    auto prof = s().post("/api/profiles", R"({"type":"user","name":"Second User","email":"second@example.com"})");
+    ASSERT_EQ(prof.status, 201);
+    auto pid = str(prof.json(), "id");
+    EXPECT_EQ(s().get("/api/profiles?search=second").jsonArray()->size(), 1u);
+    EXPECT_EQ(str(s().patch("/api/profiles/" + pid, R"({"description":"hi"})").json(), "description"), "hi");
+    EXPECT_EQ(s().put("/api/profile-settings", R"({"profile_id":")" + pid + R"(","setting_key":"k","setting_value":"v"})").status, 200);
+    EXPECT_EQ(str(s().get("/api/profiles/" + pid + "/settings/k").json(), "setting_value"), "v");
+    EXPECT_EQ(s().get("/api/profiles/" + pid + "/settings").jsonArray()->size(), 1u);
+    EXPECT_EQ(s().del("/api/profiles/" + pid + "/settings/k").status, 204);
+    EXPECT_EQ(s().del("/api/profiles/" + pid).status, 204);
+    EXPECT_FALSE(s().get("/api/profiles/" + pid).json()->getValue<bool>("is_active"));
+    // claims, view, events
+    EXPECT_EQ(s().post(base + "/claim", R"({"claimer_id":"user-1","duration_minutes":5})").status, 200);
+    EXPECT_EQ(s().post(base + "/claim/extend", R"({"additional_minutes":5})").status, 200);
+    EXPECT_EQ(s().post(base + "/unclaim", R"({"claimer_id":"user-1"})").status, 200);
+    EXPECT_EQ(s().post(base + "/unclaim", "{}").status, 409);
+    EXPECT_EQ(str(s().post(base + "/view", R"({"profile_id":"user-1"})").json(), "profile_id"), "user-1");
+    auto evs = s().get(base + "/events").jsonArray();
+    ASSERT_GE(evs->size(), 5u);
+    EXPECT_EQ(str(evs->getObject(0), "event_type"), "ticket.created");
+    EXPECT_EQ(str(evs->getObject(0)->getObject("actor"), "id"), "user-1");
+    auto c = s().post(base + "/comments", R"({"author_id":"user-1","body":"hello"})").json();
+    EXPECT_EQ(s().get(base + "/comments?author_id=user-1&parent_id=null").jsonArray()->size(), 1u);
+    EXPECT_EQ(s().get("/api/comments/" + std::to_string(c->getValue<int>("id"))).status, 200);
+    EXPECT_EQ(s().get("/api/comments/" + std::to_string(c->getValue<int>("id")) + "/attachments").body, "[]");
+    // an upload over the 10 MB limit never gets in (the host refuses bodies above 10 MB itself)
+    std::string big = "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n" +
+                      std::string(10 * 1024 * 1024, 'x') + "\r\n--XB--\r\n";
+    auto tooBig = s().request("POST", base + "/attachments", big, {{"Content-Type", "multipart/form-data; boundary=XB"}});
+    EXPECT_TRUE(tooBig.status == 400 || tooBig.status == 413) << tooBig.status;
+    EXPECT_FALSE(tooBig.json()->getValue<bool>("success"));
+    EXPECT_EQ(s().get(base + "/attachments").body, "[]");
+}
+
 TEST(TicketsItRestart, NumbersSurviveRestartAndLocalUserExists) {
     TestServer::Options opts;
     opts.dataDir = atelier::test::makeTempDir();
