@@ -1,14 +1,15 @@
 // The projects module: one project resource serving Kombuse, Abbado and the boards product,
 // plus the active project for OpenKit-style routes. Every route is registered here; the
 // rules live in project_store.cpp (storage), git_repo.cpp (libgit2) and project_init.cpp.
+#include <git2.h>
+
+#include <atelier/sdk.hpp>
+#include <atelier/util.hpp>
+
 #include "git_repo.hpp"
 #include "project_init.hpp"
 #include "project_json.hpp"
 #include "project_store.hpp"
-
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-#include <git2.h>
 
 using atelier::Request;
 using atelier::Response;
@@ -66,10 +67,10 @@ public:
                  emit("project.created", p);
                  res.json(projectJson(p), 201);
              }));
-        get("/api/projects/:id", "Get a project by UUID or slug", guarded([this](Request& req, Response& res) {
-                res.json(projectJson(store().get(req.param("id"))));
-            }));
-        patch("/api/projects/:id", "Update a project (all fields optional)", guarded([this](Request& req, Response& res) {
+        get("/api/projects/:id", "Get a project by UUID or slug",
+            guarded([this](Request& req, Response& res) { res.json(projectJson(store().get(req.param("id")))); }));
+        patch("/api/projects/:id", "Update a project (all fields optional)",
+              guarded([this](Request& req, Response& res) {
                   auto r = store().update(req.param("id"), parseUpdate(req.json()));
                   if (!r.changes.empty()) emit("project.updated", r.project, r.changes);
                   res.json(projectJson(r.project));
@@ -87,7 +88,8 @@ public:
              }));
 
         // ---- Abbado: repositories of a project
-        post("/api/projects/:id/repos", "Add a git repository to a project (201)", guarded([this](Request& req, Response& res) {
+        post("/api/projects/:id/repos", "Add a git repository to a project (201)",
+             guarded([this](Request& req, Response& res) {
                  auto body = req.json();
                  std::string key = body->has("repo_path") ? "repo_path" : "path";
                  auto path = atelier::requireString(body, key);
@@ -119,7 +121,8 @@ public:
                 auto files = trackedFilesOf(store().get(req.param("id")), req.queryOpt("repo_id"));
                 res.text(dataStringArray(files), 200, "application/json");
             }));
-        get("/api/projects/:id/export", "Export the project as a JSON file", guarded([this](Request& req, Response& res) {
+        get("/api/projects/:id/export", "Export the project as a JSON file",
+            guarded([this](Request& req, Response& res) {
                 auto p = store().get(req.param("id"));
                 res.json(exportJson(p));
                 res.header("Content-Disposition", "attachment; filename=\"" + p.slug + ".json\"");
@@ -186,10 +189,12 @@ private:
         if (repoId) {
             for (auto& r : p.repos)
                 if (r.id == *repoId) return git::trackedFiles(r.path);
-            throw ProjectError(ProjectError::Kind::NotFound, "REPO_NOT_FOUND", "Repository " + *repoId + " not found in project");
+            throw ProjectError(ProjectError::Kind::NotFound, "REPO_NOT_FOUND",
+                               "Repository " + *repoId + " not found in project");
         }
         if (!p.localPath)
-            throw ProjectError(ProjectError::Kind::Invalid, "NO_LOCAL_PATH", "The project has no local_path configured");
+            throw ProjectError(ProjectError::Kind::Invalid, "NO_LOCAL_PATH",
+                               "The project has no local_path configured");
         auto root = git::discoverRoot(*p.localPath);
         if (!root)
             throw ProjectError(ProjectError::Kind::Invalid, "NOT_A_GIT_REPOSITORY",

@@ -1,11 +1,10 @@
 #include "project_init.hpp"
 
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atelier/sdk.hpp>
+#include <atelier/util.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,9 +99,11 @@ InitReport initProject(const Project& project, const InitOptions& options, const
     std::error_code ec;
     if (!fs::is_directory(*project.localPath, ec))
         throw ProjectError(Kind::Invalid, "LOCAL_PATH_NOT_FOUND",
-                           "The project's local_path is not an existing directory: " + *project.localPath, "local_path");
+                           "The project's local_path is not an existing directory: " + *project.localPath,
+                           "local_path");
     fs::path root = fs::canonical(*project.localPath, ec);
-    if (ec) throw ProjectError(Kind::Invalid, "LOCAL_PATH_NOT_FOUND", "Cannot resolve " + *project.localPath, "local_path");
+    if (ec)
+        throw ProjectError(Kind::Invalid, "LOCAL_PATH_NOT_FOUND", "Cannot resolve " + *project.localPath, "local_path");
 
     InitReport report;
     report.root = root.string();
@@ -131,7 +132,8 @@ InitReport initProject(const Project& project, const InitOptions& options, const
         if (doc->has("mcpServers")) {
             auto v = doc->get("mcpServers");
             if (v.type() != typeid(atelier::JsonObject))
-                throw ProjectError(Kind::Conflict, "INVALID_MCP_JSON", ".mcp.json has an mcpServers field that is not an object");
+                throw ProjectError(Kind::Conflict, "INVALID_MCP_JSON",
+                                   ".mcp.json has an mcpServers field that is not an object");
             servers = v.extract<atelier::JsonObject>();
         } else {
             servers = atelier::makeObject();
@@ -155,7 +157,8 @@ InitReport initProject(const Project& project, const InitOptions& options, const
     } else {
         auto target = insideRoot(root, "AGENTS.md");
         if (!fs::exists(target, ec)) {
-            plan.push_back({{"agentsMd", "AGENTS.md", "created"}, target, "# Agent instructions\n\n" + agentsSection()});
+            plan.push_back(
+                {{"agentsMd", "AGENTS.md", "created"}, target, "# Agent instructions\n\n" + agentsSection()});
         } else {
             std::string before = readFile(target);
             if (before.find(kAgentsMarker) != std::string::npos) {
@@ -178,7 +181,8 @@ InitReport initProject(const Project& project, const InitOptions& options, const
         plan.push_back({{"atelierDir", ".atelier/", dirExists ? "unchanged" : "created"}, dir, "", true});
         auto ignore = dirExists ? insideRoot(root, ".atelier/.gitignore") : dir / ".gitignore";
         if (!fs::exists(ignore, ec))
-            plan.push_back({{"atelierDir", ".atelier/.gitignore", "created"}, ignore, "*\n!.gitignore\n!config.json\n"});
+            plan.push_back(
+                {{"atelierDir", ".atelier/.gitignore", "created"}, ignore, "*\n!.gitignore\n!config.json\n"});
     }
 
     // .gitignore: the entries that keep worktrees and local state out of the repository.

@@ -4,10 +4,10 @@
 // file is written atomically, so a refused init writes nothing. Knows nothing of HTTP.
 #pragma once
 
-#include "project_store.hpp"
-
 #include <string>
 #include <vector>
+
+#include "project_store.hpp"
 
 namespace projects {
 

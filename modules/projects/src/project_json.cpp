@@ -1,7 +1,6 @@
 #include "project_json.hpp"
 
 #include <atelier/util.hpp>
-
 #include <cstdio>
 
 namespace projects {
@@ -20,7 +19,8 @@ NullableField nullableString(const JsonObject& o, const std::string& key) {
     if (!o->has(key)) return std::nullopt;
     if (o->isNull(key)) return std::optional<std::string>();
     auto v = o->get(key);
-    if (!v.isString()) throw badRequest(key + " must be a string or null", "VALIDATION_ERROR", {{key, "must be a string or null"}});
+    if (!v.isString())
+        throw badRequest(key + " must be a string or null", "VALIDATION_ERROR", {{key, "must be a string or null"}});
     return std::optional<std::string>(v.extract<std::string>());
 }
 
@@ -128,11 +128,21 @@ std::string dataStringArray(const std::vector<std::string>& items) {
         out += '"';
         for (unsigned char c : item) {
             switch (c) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
                 default:
                     if (c < 0x20) {
                         char buf[8];
@@ -154,7 +164,8 @@ std::vector<std::string> parseReorder(const JsonObject& body) {
         throw badRequest("ids is required", "VALIDATION_ERROR", {{"ids", "is required"}});
     auto v = body->get("ids");
     if (v.type() != typeid(atelier::JsonArray))
-        throw badRequest("ids must be an array of project ids", "VALIDATION_ERROR", {{"ids", "must be an array of strings"}});
+        throw badRequest("ids must be an array of project ids", "VALIDATION_ERROR",
+                         {{"ids", "must be an array of strings"}});
     auto arr = v.extract<atelier::JsonArray>();
     std::vector<std::string> ids;
     for (size_t i = 0; i < arr->size(); ++i) {

@@ -2,9 +2,9 @@
 // the SDK's uniform validation errors) and projects/repos → response objects.
 #pragma once
 
-#include "project_store.hpp"
-
 #include <atelier/sdk.hpp>
+
+#include "project_store.hpp"
 
 namespace projects {
 

@@ -1,13 +1,12 @@
 #include "project_store.hpp"
 
-#include "git_repo.hpp"
-
-#include <atelier/util.hpp>
-
 #include <algorithm>
+#include <atelier/util.hpp>
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include "git_repo.hpp"
 
 namespace projects {
 
@@ -65,7 +64,8 @@ std::string checkName(const std::string& raw) {
     auto e = raw.find_last_not_of(" \t\r\n");
     std::string name = b == std::string::npos ? "" : raw.substr(b, e - b + 1);
     if (name.empty()) throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "name must not be empty", "name");
-    if (name.size() > 200) throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "name must be at most 200 characters", "name");
+    if (name.size() > 200)
+        throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "name must be at most 200 characters", "name");
     return name;
 }
 
@@ -125,10 +125,12 @@ std::string normalizePath(const std::string& raw, const std::string& field) {
     if (raw.empty()) throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must not be empty", field);
     if (raw.find('\0') != std::string::npos)
         throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must not contain NUL characters", field);
-    if (raw.front() != '/') throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must be an absolute path", field);
+    if (raw.front() != '/')
+        throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must be an absolute path", field);
     fs::path p(raw);
     for (auto& part : p)
-        if (part == "..") throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must not contain '..' segments", field);
+        if (part == "..")
+            throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must not contain '..' segments", field);
     std::error_code ec;
     std::string out;
     if (fs::exists(p, ec)) {
@@ -178,9 +180,10 @@ std::vector<std::string> ProjectStore::migrations() {
 
 std::vector<Repo> ProjectStore::reposOf(const std::string& projectId) const {
     std::vector<Repo> out;
-    for (auto& r : db_.query("SELECT id, project_id, path, name, default_branch, is_primary, created_at FROM projects_repos"
-                             " WHERE project_id = ? ORDER BY is_primary DESC, position, created_at, id",
-                             {projectId}))
+    for (auto& r :
+         db_.query("SELECT id, project_id, path, name, default_branch, is_primary, created_at FROM projects_repos"
+                   " WHERE project_id = ? ORDER BY is_primary DESC, position, created_at, id",
+                   {projectId}))
         out.push_back(repoFromRow(r));
     return out;
 }
@@ -229,9 +232,11 @@ std::vector<Project> ProjectStore::list(const ListFilter& f) const {
         ids.emplace_back(p.id);
     }
     std::map<std::string, std::vector<Repo>> byProject;
-    for (auto& r : db_.query("SELECT id, project_id, path, name, default_branch, is_primary, created_at FROM projects_repos"
-                             " WHERE project_id IN (" + in + ") ORDER BY is_primary DESC, position, created_at, id",
-                             ids)) {
+    for (auto& r :
+         db_.query("SELECT id, project_id, path, name, default_branch, is_primary, created_at FROM projects_repos"
+                   " WHERE project_id IN (" +
+                       in + ") ORDER BY is_primary DESC, position, created_at, id",
+                   ids)) {
         auto repo = repoFromRow(r);
         byProject[repo.projectId].push_back(std::move(repo));
     }
@@ -252,7 +257,8 @@ int64_t ProjectStore::count(const ListFilter& f) const {
 std::optional<Project> ProjectStore::find(const std::string& idOrSlug) const {
     if (idOrSlug.empty()) return std::nullopt;
     auto row = db_.one(std::string("SELECT ") + kProjectColumns + " FROM projects_items WHERE id = ?", {idOrSlug});
-    if (!row) row = db_.one(std::string("SELECT ") + kProjectColumns + " FROM projects_items WHERE slug = ?", {idOrSlug});
+    if (!row)
+        row = db_.one(std::string("SELECT ") + kProjectColumns + " FROM projects_items WHERE slug = ?", {idOrSlug});
     if (!row) return std::nullopt;
     auto p = projectFromRow(*row);
     p.repos = reposOf(p.id);
@@ -306,8 +312,8 @@ Project ProjectStore::create(const CreateInput& in) {
         std::string slug;
         if (v.slug) {
             if (tx.one("SELECT 1 AS x FROM projects_items WHERE slug = ?", {*v.slug}))
-                throw ProjectError(Kind::Conflict, "DUPLICATE_SLUG", "A project with slug '" + *v.slug + "' already exists",
-                                   "slug");
+                throw ProjectError(Kind::Conflict, "DUPLICATE_SLUG",
+                                   "A project with slug '" + *v.slug + "' already exists", "slug");
             slug = *v.slug;
         } else {
             std::string base = atelier::slugify(v.name);
@@ -323,14 +329,17 @@ Project ProjectStore::create(const CreateInput& in) {
                                    "local_path");
         }
         auto pos = tx.one("SELECT COALESCE(MAX(position), -1) + 1 AS p FROM projects_items");
-        tx.exec("INSERT INTO projects_items (id, name, slug, description, owner_id, local_path, repo_source, repo_owner,"
-                " repo_name, organization_id, position, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                {id, v.name, slug, v.description, v.ownerId ? *v.ownerId : std::string(kDefaultOwner), v.localPath,
-                 v.repoSource, v.repoOwner, v.repoName, v.organizationId, pos ? pos->integer("p") : 0, now, now});
+        tx.exec(
+            "INSERT INTO projects_items (id, name, slug, description, owner_id, local_path, repo_source, repo_owner,"
+            " repo_name, organization_id, position, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            {id, v.name, slug, v.description, v.ownerId ? *v.ownerId : std::string(kDefaultOwner), v.localPath,
+             v.repoSource, v.repoOwner, v.repoName, v.organizationId, pos ? pos->integer("p") : 0, now, now});
         if (primary)
-            tx.exec("INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position, created_at)"
-                    " VALUES (?,?,?,?,?,1,0,?)",
-                    {atelier::newUuid(), id, primary->root, baseName(primary->root), primary->branch, now});
+            tx.exec(
+                "INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position, "
+                "created_at)"
+                " VALUES (?,?,?,?,?,1,0,?)",
+                {atelier::newUuid(), id, primary->root, baseName(primary->root), primary->branch, now});
     });
     return get(id);
 }
@@ -380,30 +389,37 @@ UpdateResult ProjectStore::update(const std::string& idOrSlug, const UpdateInput
         setNullable(next.organizationId, v.organizationId, "organizationId");
         if (changes.empty()) return;
         bool pathChanged = next.localPath != cur.localPath;
-        if (next.slug != cur.slug && tx.one("SELECT 1 AS x FROM projects_items WHERE slug = ? AND id <> ?", {next.slug, id}))
-            throw ProjectError(Kind::Conflict, "DUPLICATE_SLUG", "A project with slug '" + next.slug + "' already exists",
-                               "slug");
+        if (next.slug != cur.slug &&
+            tx.one("SELECT 1 AS x FROM projects_items WHERE slug = ? AND id <> ?", {next.slug, id}))
+            throw ProjectError(Kind::Conflict, "DUPLICATE_SLUG",
+                               "A project with slug '" + next.slug + "' already exists", "slug");
         if (pathChanged && next.localPath) {
-            if (auto other = tx.one("SELECT name FROM projects_items WHERE local_path = ? AND id <> ?", {*next.localPath, id}))
+            if (auto other =
+                    tx.one("SELECT name FROM projects_items WHERE local_path = ? AND id <> ?", {*next.localPath, id}))
                 throw ProjectError(Kind::Conflict, "LOCAL_PATH_IN_USE",
                                    "Project '" + other->text("name") + "' already uses local_path " + *next.localPath,
                                    "local_path");
         }
-        tx.exec("UPDATE projects_items SET name = ?, slug = ?, description = ?, owner_id = ?, local_path = ?, repo_source = ?,"
-                " repo_owner = ?, repo_name = ?, organization_id = ?, updated_at = ? WHERE id = ?",
-                {next.name, next.slug, next.description, next.ownerId, next.localPath, next.repoSource, next.repoOwner,
-                 next.repoName, next.organizationId, now, id});
+        tx.exec(
+            "UPDATE projects_items SET name = ?, slug = ?, description = ?, owner_id = ?, local_path = ?, repo_source "
+            "= ?,"
+            " repo_owner = ?, repo_name = ?, organization_id = ?, updated_at = ? WHERE id = ?",
+            {next.name, next.slug, next.description, next.ownerId, next.localPath, next.repoSource, next.repoOwner,
+             next.repoName, next.organizationId, now, id});
         if (pathChanged) {
             dropPrimaryRepo(tx, id);
             if (primary) {
                 // An explicitly added repo at the same path becomes the primary one.
-                auto existing = tx.one("SELECT id FROM projects_repos WHERE project_id = ? AND path = ?", {id, primary->root});
+                auto existing =
+                    tx.one("SELECT id FROM projects_repos WHERE project_id = ? AND path = ?", {id, primary->root});
                 if (existing)
-                    tx.exec("UPDATE projects_repos SET is_primary = 1, position = 0 WHERE id = ?", {existing->text("id")});
+                    tx.exec("UPDATE projects_repos SET is_primary = 1, position = 0 WHERE id = ?",
+                            {existing->text("id")});
                 else
-                    tx.exec("INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position,"
-                            " created_at) VALUES (?,?,?,?,?,1,0,?)",
-                            {atelier::newUuid(), id, primary->root, baseName(primary->root), primary->branch, now});
+                    tx.exec(
+                        "INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position,"
+                        " created_at) VALUES (?,?,?,?,?,1,0,?)",
+                        {atelier::newUuid(), id, primary->root, baseName(primary->root), primary->branch, now});
             }
         }
     });
@@ -424,7 +440,8 @@ Project ProjectStore::remove(const std::string& idOrSlug) {
 std::vector<std::string> ProjectStore::reorder(const std::vector<std::string>& ids) {
     std::set<std::string> seen;
     for (auto& id : ids) {
-        if (id.empty()) throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "ids must not contain empty strings", "ids");
+        if (id.empty())
+            throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "ids must not contain empty strings", "ids");
         if (!seen.insert(id).second)
             throw ProjectError(Kind::Invalid, "VALIDATION_ERROR", "ids must not repeat a project: " + id, "ids");
     }
@@ -462,7 +479,8 @@ Project ProjectStore::touchLastOpened(const std::string& idOrSlug) {
     return get(cur.id);
 }
 
-Repo ProjectStore::addRepo(const std::string& idOrSlug, const std::string& rawPath, const std::optional<std::string>& rawName) {
+Repo ProjectStore::addRepo(const std::string& idOrSlug, const std::string& rawPath,
+                           const std::optional<std::string>& rawName) {
     Project cur = get(idOrSlug);
     std::string path = normalizePath(rawPath, "repo_path");
     std::error_code ec;
@@ -486,11 +504,15 @@ Repo ProjectStore::addRepo(const std::string& idOrSlug, const std::string& rawPa
         if (!tx.one("SELECT 1 AS x FROM projects_items WHERE id = ?", {cur.id}))
             throw ProjectError(Kind::NotFound, "PROJECT_NOT_FOUND", "Project not found: " + idOrSlug);
         if (tx.one("SELECT 1 AS x FROM projects_repos WHERE project_id = ? AND path = ?", {cur.id, path}))
-            throw ProjectError(Kind::Conflict, "REPO_EXISTS", "The project already has the repository " + path, "repo_path");
-        auto pos = tx.one("SELECT COALESCE(MAX(position), 0) + 1 AS p FROM projects_repos WHERE project_id = ?", {cur.id});
-        tx.exec("INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position, created_at)"
-                " VALUES (?,?,?,?,?,0,?,?)",
-                {repo.id, repo.projectId, repo.path, repo.name, repo.defaultBranch, pos ? pos->integer("p") : 1, repo.createdAt});
+            throw ProjectError(Kind::Conflict, "REPO_EXISTS", "The project already has the repository " + path,
+                               "repo_path");
+        auto pos =
+            tx.one("SELECT COALESCE(MAX(position), 0) + 1 AS p FROM projects_repos WHERE project_id = ?", {cur.id});
+        tx.exec(
+            "INSERT INTO projects_repos (id, project_id, path, name, default_branch, is_primary, position, created_at)"
+            " VALUES (?,?,?,?,?,0,?,?)",
+            {repo.id, repo.projectId, repo.path, repo.name, repo.defaultBranch, pos ? pos->integer("p") : 1,
+             repo.createdAt});
         tx.exec("UPDATE projects_items SET updated_at = ? WHERE id = ?", {repo.createdAt, cur.id});
     });
     return repo;
@@ -500,7 +522,8 @@ Repo ProjectStore::removeRepo(const std::string& idOrSlug, const std::string& re
     Project cur = get(idOrSlug);
     auto it = std::find_if(cur.repos.begin(), cur.repos.end(), [&](const Repo& r) { return r.id == repoId; });
     if (it == cur.repos.end())
-        throw ProjectError(Kind::NotFound, "REPO_NOT_FOUND", "Repository " + repoId + " not found in project " + cur.id);
+        throw ProjectError(Kind::NotFound, "REPO_NOT_FOUND",
+                           "Repository " + repoId + " not found in project " + cur.id);
     if (it->primary)
         throw ProjectError(Kind::Conflict, "PRIMARY_REPO",
                            "This repository is the project's local_path; change or clear local_path instead");

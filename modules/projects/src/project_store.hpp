@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atelier/sdk.hpp>
-
 #include <optional>
 #include <stdexcept>
 #include <string>

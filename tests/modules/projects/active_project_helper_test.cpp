@@ -1,11 +1,12 @@
 // The cross-module contract: another module resolves the active project through
 // sdk/include/atelier/active_project.hpp, which calls GET /api/active-project in process.
-#include "git_fixture.hpp"
+#include <gtest/gtest.h>
 
 #include <atelier/active_project.hpp>
 #include <atelier/sdk.hpp>
 #include <atelier/testing/fake_host.hpp>
-#include <gtest/gtest.h>
+
+#include "git_fixture.hpp"
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 

@@ -1,9 +1,10 @@
 // libgit2 helpers of the projects module, directly.
 #include "../../../modules/projects/src/git_repo.hpp"
-#include "git_fixture.hpp"
 
 #include <git2.h>
 #include <gtest/gtest.h>
+
+#include "git_fixture.hpp"
 
 namespace {
 

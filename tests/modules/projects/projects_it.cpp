@@ -1,15 +1,14 @@
 // The projects module over the real host: every route over HTTP on real sockets, with
 // real git repositories, the start-directory project and persistence across restarts.
-#include <test_server.hpp>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <test_server.hpp>
 #include <thread>
 
 namespace {
@@ -126,7 +125,8 @@ TEST_F(ProjectsIt, KombuseFieldsFiltersAndUpdate) {
     expectError(s().get("/api/projects?limit=abc"), 400, "VALIDATION_ERROR");
     expectError(s().get("/api/projects?repo_source=cvs"), 400, "VALIDATION_ERROR");
 
-    auto u = s().patch("/api/projects/kombuse-proj", R"({"description":null,"repo_name":"kp2","organizationId":"org-1"})");
+    auto u =
+        s().patch("/api/projects/kombuse-proj", R"({"description":null,"repo_name":"kp2","organizationId":"org-1"})");
     ASSERT_EQ(u.status, 200) << u.body;
     EXPECT_TRUE(u.json()->isNull("description"));
     EXPECT_EQ(str(u.json(), "repo_name"), "kp2");
@@ -174,9 +174,12 @@ TEST_F(ProjectsIt, ConcurrentCreatesOfOneSlug) {
     for (int i = 0; i < 8; ++i)
         threads.emplace_back([&, i] {
             auto r = s().post("/api/projects", R"({"name":"Racer )" + std::to_string(i) + R"(","slug":"racer"})");
-            if (r.status == 201) ++created;
-            else if (r.status == 409) ++conflicts;
-            else ++other;
+            if (r.status == 201)
+                ++created;
+            else if (r.status == 409)
+                ++conflicts;
+            else
+                ++other;
         });
     for (auto& t : threads) t.join();
     EXPECT_EQ(created.load(), 1);
@@ -203,8 +206,10 @@ TEST_F(ProjectsIt, ConcurrentPatchesOfDifferentFieldsBothLand) {
     std::string id = str(p, "id");
     for (int round = 0; round < 5; ++round) {
         std::string d = "desc-" + std::to_string(round), o = "org-" + std::to_string(round);
-        std::thread a([&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"description":")" + d + "\"}").status, 200); });
-        std::thread b([&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"organizationId":")" + o + "\"}").status, 200); });
+        std::thread a(
+            [&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"description":")" + d + "\"}").status, 200); });
+        std::thread b(
+            [&] { EXPECT_EQ(s().patch("/api/projects/" + id, R"({"organizationId":")" + o + "\"}").status, 200); });
         a.join();
         b.join();
         auto now = s().get("/api/projects/" + id).json();
@@ -232,9 +237,11 @@ TEST_F(ProjectsIt, ReposOfAProject) {
     EXPECT_EQ(str(now->getObject(0), "path"), repo) << "the local_path repository stays first";
 
     auto plain = makeTempDir("projects-it-plain-");
-    expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":")" + plain + "\"}"), 400, "NOT_A_GIT_REPOSITORY");
+    expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":")" + plain + "\"}"), 400,
+                "NOT_A_GIT_REPOSITORY");
     expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":"/no/such/dir"})"), 400, "PATH_NOT_FOUND");
-    expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":")" + other + "/../x\"}"), 400, "INVALID_PATH");
+    expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":")" + other + "/../x\"}"), 400,
+                "INVALID_PATH");
     expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":42})"), 400, "VALIDATION_ERROR");
     expectError(s().post("/api/projects/" + id + "/repos", R"({"repo_path":")" + other + "\"}"), 409, "REPO_EXISTS");
     expectError(s().post("/api/projects/ghost/repos", R"({"repo_path":")" + other + "\"}"), 404, "PROJECT_NOT_FOUND");
@@ -248,7 +255,8 @@ TEST_F(ProjectsIt, ReposOfAProject) {
 }
 
 TEST_F(ProjectsIt, BoardsExtras) {
-    auto repo = canonical(makeGitRepo({{"src/main.rs", "fn main(){}"}, {"Cargo.toml", "[package]"}, {"README.md", "r"}}));
+    auto repo =
+        canonical(makeGitRepo({{"src/main.rs", "fn main(){}"}, {"Cargo.toml", "[package]"}, {"README.md", "r"}}));
     auto p = create(R"({"name":"Board Proj","path":")" + repo + R"(","organizationId":"org-b"})");
     EXPECT_EQ(str(p, "path"), repo);
     EXPECT_EQ(str(p, "local_path"), repo);
@@ -299,7 +307,8 @@ TEST_F(ProjectsIt, InitWritesSetupFiles) {
     auto skipped = s().post("/api/projects/init-skip/init",
                             R"({"skipMcpJson":true,"skipAgentsMd":true,"skipKombuseDir":true,"skipGitignore":true})");
     ASSERT_EQ(skipped.status, 200);
-    for (auto f : {".mcp.json", "AGENTS.md", ".atelier", ".gitignore"}) EXPECT_FALSE(fs::exists(fs::path(skipRepo) / f)) << f;
+    for (auto f : {".mcp.json", "AGENTS.md", ".atelier", ".gitignore"})
+        EXPECT_FALSE(fs::exists(fs::path(skipRepo) / f)) << f;
 
     create(R"({"name":"Init No Path"})");
     expectError(s().post("/api/projects/init-no-path/init", "{}"), 400, "NO_LOCAL_PATH");
@@ -310,8 +319,9 @@ TEST_F(ProjectsIt, InitWritesSetupFiles) {
 TEST_F(ProjectsIt, ActiveProjectWithoutStartRepository) {
     auto none = s().get("/api/active-project");
     EXPECT_EQ(none.status, 400);
-    EXPECT_EQ(none.body,
-              R"({"success":false,"error":"No active project: pass ?project=<id|slug> or the X-Atelier-Project header","code":"NO_ACTIVE_PROJECT"})");
+    EXPECT_EQ(
+        none.body,
+        R"({"success":false,"error":"No active project: pass ?project=<id|slug> or the X-Atelier-Project header","code":"NO_ACTIVE_PROJECT"})");
     auto p = create(R"({"name":"Chosen One"})");
     auto q = s().get("/api/active-project?project=chosen-one");
     ASSERT_EQ(q.status, 200);
@@ -320,7 +330,8 @@ TEST_F(ProjectsIt, ActiveProjectWithoutStartRepository) {
     ASSERT_EQ(h.status, 200);
     EXPECT_EQ(str(h.json(), "slug"), "chosen-one");
     expectError(s().get("/api/active-project?project=ghost"), 404, "PROJECT_NOT_FOUND");
-    expectError(s().request("GET", "/api/active-project", "", {{"X-Atelier-Project", "ghost"}}), 404, "PROJECT_NOT_FOUND");
+    expectError(s().request("GET", "/api/active-project", "", {{"X-Atelier-Project", "ghost"}}), 404,
+                "PROJECT_NOT_FOUND");
 }
 
 TEST_F(ProjectsIt, LifecycleEventsOnTheBus) {
@@ -333,9 +344,11 @@ TEST_F(ProjectsIt, LifecycleEventsOnTheBus) {
     auto arr = events.jsonArray();
     ASSERT_TRUE(arr) << events.body;
     std::vector<std::string> types;
-    for (size_t i = 0; i < arr->size(); ++i) types.push_back(str(arr->getObject(static_cast<unsigned>(i)), "event_type"));
+    for (size_t i = 0; i < arr->size(); ++i)
+        types.push_back(str(arr->getObject(static_cast<unsigned>(i)), "event_type"));
     std::sort(types.begin(), types.end());
-    EXPECT_EQ(types, (std::vector<std::string>{"project.created", "project.deleted", "project.updated"})) << events.body;
+    EXPECT_EQ(types, (std::vector<std::string>{"project.created", "project.deleted", "project.updated"}))
+        << events.body;
 }
 
 // A server started inside a repository registers it, once, across restarts.

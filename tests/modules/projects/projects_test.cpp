@@ -1,15 +1,15 @@
 // The projects module through the fake host: the project resource, repos, ordering, files,
 // export, init and the active project, over real repositories made with libgit2.
-#include "git_fixture.hpp"
+#include <gtest/gtest.h>
 
 #include <atelier/sdk.hpp>
 #include <atelier/testing/fake_host.hpp>
 #include <atelier/util.hpp>
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "git_fixture.hpp"
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
@@ -435,10 +435,12 @@ TEST_F(ProjectsTest, ReorderAndLastOpened) {
     EXPECT_EQ(code(req("PATCH", "/api/projects/reorder", R"({"ids":"a"})")), "VALIDATION_ERROR");
     EXPECT_EQ(code(req("PATCH", "/api/projects/reorder", R"({"ids":[1]})")), "VALIDATION_ERROR");
     EXPECT_EQ(code(req("PATCH", "/api/projects/reorder", R"({"ids":["a","a"]})")), "VALIDATION_ERROR");
-    EXPECT_EQ(code(req("PATCH", "/api/projects/reorder", R"({"ids":["a",")" + str(a, "id") + "\"]}")), "VALIDATION_ERROR");
+    EXPECT_EQ(code(req("PATCH", "/api/projects/reorder", R"({"ids":["a",")" + str(a, "id") + "\"]}")),
+              "VALIDATION_ERROR");
     auto unknown = req("PATCH", "/api/projects/reorder", R"({"ids":["b","ghost"]})");
     EXPECT_EQ(unknown.status, 404);
-    EXPECT_EQ(str(req("GET", "/api/projects").jsonArray()->getObject(0), "name"), "C") << "a refused reorder changes nothing";
+    EXPECT_EQ(str(req("GET", "/api/projects").jsonArray()->getObject(0), "name"), "C")
+        << "a refused reorder changes nothing";
 
     EXPECT_TRUE(req("GET", "/api/projects/b").json()->isNull("last_opened_at"));
     auto opened = req("PATCH", "/api/projects/" + str(b, "id") + "/last-opened");
@@ -448,7 +450,8 @@ TEST_F(ProjectsTest, ReorderAndLastOpened) {
 }
 
 TEST_F(ProjectsTest, FilesListsTrackedFilesFromTheIndex) {
-    auto repo = makeRepo({{"README.md", "r"}, {"src/main.rs", "fn main(){}"}, {"src/lib/util.rs", "u"}, {"Cargo.toml", "c"}});
+    auto repo =
+        makeRepo({{"README.md", "r"}, {"src/main.rs", "fn main(){}"}, {"src/lib/util.rs", "u"}, {"Cargo.toml", "c"}});
     writeFile(fs::path(repo) / "untracked.txt", "u");
     auto p = create(R"({"name":"Files","local_path":")" + repo + "\"}");
     auto r = req("GET", "/api/projects/files/files");
@@ -622,8 +625,9 @@ TEST_F(ProjectsInitTest, RefusesWithoutWritingAnything) {
 TEST_F(ProjectsTest, ActiveProjectFromQueryHeaderOrNothing) {
     auto none = req("GET", "/api/active-project");
     EXPECT_EQ(none.status, 400);
-    EXPECT_EQ(none.body,
-              R"({"success":false,"error":"No active project: pass ?project=<id|slug> or the X-Atelier-Project header","code":"NO_ACTIVE_PROJECT"})");
+    EXPECT_EQ(
+        none.body,
+        R"({"success":false,"error":"No active project: pass ?project=<id|slug> or the X-Atelier-Project header","code":"NO_ACTIVE_PROJECT"})");
 
     auto a = create(R"({"name":"Alpha"})");
     create(R"({"name":"Beta"})");
