@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "host.hpp"
 
@@ -419,11 +420,20 @@ void HttpServer::start() {
 
 void HttpServer::stop() {
     if (!server_) return;
-    server_->stop();  // stop accepting; existing connections finish their current request
+    // Stop accepting; idle keep-alive connections close at once, requests in flight finish.
+    // stopAll(false) waits for them, so it runs on a helper thread and we bound the wait.
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread graceful([srv = server_.get(), done] {
+        srv->stopAll(false);
+        *done = true;
+    });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(host_.config().shutdownGraceMs);
-    while (server_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    server_->stopAll(true);
+    while (!*done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!*done) {
+        host_.log().log(Logger::Warn, "http", "requests still running after the grace period; aborting them");
+        server_->stopAll(true);
+    }
+    graceful.join();
     server_.reset();
 }
 

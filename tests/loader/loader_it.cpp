@@ -145,3 +145,15 @@ TEST(Loader, ModulesCommandExplainsWithoutLoading) {
     EXPECT_NE(out.find("fx-missing-dep"), std::string::npos);
     EXPECT_NE(out.find("fx-not-installed"), std::string::npos) << out;
 }
+
+TEST(Loader, ShutdownLetsInFlightRequestsFinish) {
+    TestServer server(fixtureOptions());
+    atelier::test::HttpResult slow;
+    std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    int rc = server.stop();
+    client.join();
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(slow.status, 200);
+    EXPECT_EQ(slow.body, "\"done\"");
+}

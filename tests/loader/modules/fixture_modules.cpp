@@ -2,6 +2,9 @@
 // what each library does wrong (or right).
 #include <atelier/sdk.hpp>
 
+#include <chrono>
+#include <thread>
+
 namespace {
 
 class GoodModule : public atelier::Module {
@@ -15,6 +18,10 @@ public:
             o->set("hello", req.query("name", "world"));
             o->set("count", count->integer("n"));
             res.json(o);
+        });
+        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds", [](atelier::Request& req, atelier::Response& res) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
+            res.json(Poco::Dynamic::Var("done"));
         });
         // LIKE with a bound pattern makes SQLite re-prepare inside step(): column names must survive.
         get("/api/" FIXTURE_ID "/search", "Search names", [this](atelier::Request& req, atelier::Response& res) {
