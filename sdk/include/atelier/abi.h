@@ -222,7 +222,8 @@ typedef struct atelier_host_v1 {
      * an HTTP worker thread, concurrently with other requests. */
     int (*route_add)(atelier_module_ctx* ctx, atelier_str method, atelier_str pattern,
                      atelier_str summary, atelier_route_fn handler, void* user_data);
-    /* WebSocket route (INIT). Callbacks run on a host reactor thread; keep them short. */
+    /* WebSocket route (INIT). on_open runs on the HTTP worker that did the handshake; on_message
+     * and on_close run on a host reactor thread: keep them short and never block. */
     int (*ws_route_add)(atelier_module_ctx* ctx, atelier_str pattern,
                         const atelier_ws_callbacks* callbacks, void* user_data);
 
