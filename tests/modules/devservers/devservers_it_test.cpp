@@ -66,9 +66,28 @@ bool waitFor(F f, std::chrono::milliseconds timeout = 20s) {
     return f();
 }
 
+bool bindable(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// A random base port whose next 10 ports are free right now.
 int randomPort() {
-    std::random_device rd;
-    return 20000 + static_cast<int>(rd() % 20000);
+    static std::mt19937 rng{std::random_device{}()};
+    while (true) {
+        int p = 20000 + static_cast<int>(rng() % 20000);
+        bool ok = true;
+        for (int i = 0; i <= 10 && ok; ++i) ok = bindable(p + i);
+        if (ok) return p;
+    }
 }
 
 TestServer::Options serverOptions(const std::string& dataDir = {}) {
