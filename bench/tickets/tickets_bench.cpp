@@ -9,7 +9,7 @@
 // transactions) and persists published events into a table like the host's event log. HTTP
 // parsing and JSON serialisation of responses are not measured.
 //
-// Usage: tickets_bench [--tickets N] [--comments N] [--samples N] [--db PATH] [--keep]
+// Usage: tickets_bench [--tickets N] [--comments N] [--samples N] [--batch N] [--db PATH] [--keep]
 #include "comments.hpp"
 #include "profiles.hpp"
 #include "schema.hpp"
@@ -20,7 +20,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <map>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -163,17 +166,29 @@ Stats stats(std::vector<double> v) {
     return {at(0.50), at(0.95), sum / static_cast<double>(v.size())};
 }
 
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// CPU time of each sample, to tell the work from waiting for a core on a loaded machine.
+std::map<const void*, std::vector<double>> g_cpu;
+
 template <typename Fn>
-double timeMs(Fn&& fn) {
+double timeMs(const std::vector<double>& series, Fn&& fn) {
+    double c0 = threadCpuMs();
     auto t0 = std::chrono::steady_clock::now();
     fn();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    g_cpu[&series].push_back(threadCpuMs() - c0);
+    return wall;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    int64_t nTickets = 100000, nComments = 300000, samples = 500;
+    int64_t nTickets = 100000, nComments = 300000, samples = 500, batch = 500;
     std::string dbPath;
     bool keep = false;
     for (int i = 1; i < argc; ++i) {
@@ -182,6 +197,7 @@ int main(int argc, char** argv) {
         if (a == "--tickets") nTickets = std::stoll(next());
         else if (a == "--comments") nComments = std::stoll(next());
         else if (a == "--samples") samples = std::stoll(next());
+        else if (a == "--batch") batch = std::max<int64_t>(1, std::stoll(next()));
         else if (a == "--db") dbPath = next();
         else if (a == "--keep") keep = true;
     }
@@ -249,21 +265,35 @@ int main(int argc, char** argv) {
     auto loadStart = std::chrono::steady_clock::now();
     std::vector<std::pair<std::string, int64_t>> created;  // project, number
     created.reserve(static_cast<size_t>(nTickets));
-    for (int64_t i = 0; i < nTickets; ++i) {
+    // The load goes through the same domain calls, committed in batches of `batch` operations
+    // (the domain's own transactions join the batch's); the measured operations below each
+    // run in their own transactions exactly as a request would.
+    auto inBatches = [&](int64_t total, const std::function<void(tickets::Tickets&, tickets::Comments&, int64_t)>& op, const char* what) {
+        for (int64_t start = 0; start < total; start += batch) {
+            db.transaction([&](const atelier::Db& tx) {
+                tickets::Store batchStore = store;
+                batchStore.db = tx;
+                tickets::Tickets t(batchStore);
+                tickets::Comments c(batchStore, t);
+                for (int64_t i = start; i < std::min(total, start + batch); ++i) op(t, c, i);
+            });
+            if ((start / batch + 1) % std::max<int64_t>(1, 20000 / batch) == 0)
+                std::printf("  %lld %s\n", static_cast<long long>(std::min(total, start + batch)), what), std::fflush(stdout);
+        }
+    };
+    inBatches(nTickets, [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
         const auto& p = projects[static_cast<size_t>(i) % projects.size()];
-        auto t = ticketsApi.create(p, ticketBody(i));
-        created.emplace_back(p, t->getValue<int64_t>("ticket_number"));
-        if ((i + 1) % 20000 == 0) std::printf("  %lld tickets\n", static_cast<long long>(i + 1)), std::fflush(stdout);
-    }
-    for (int64_t i = 0; i < nComments; ++i) {
+        auto created_ = t.create(p, ticketBody(i));
+        created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
+    }, "tickets");
+    inBatches(nComments, [&](tickets::Tickets&, tickets::Comments& c, int64_t) {
         auto& [p, n] = created[rng() % created.size()];
         auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" + jsonEscape(sentence(rng, vocab, 20)) + "}");
-        commentsApi.create(p, n, body);
-        if ((i + 1) % 50000 == 0) std::printf("  %lld comments\n", static_cast<long long>(i + 1)), std::fflush(stdout);
-    }
+        c.create(p, n, body);
+    }, "comments");
     double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
-    std::printf("loaded in %.1f s (%.0f writes/s through the domain layer)\n", loadSec,
-                static_cast<double>(nTickets + nComments) / loadSec);
+    std::printf("loaded in %.1f s (%.0f writes/s through the domain layer, %lld per commit)\n", loadSec,
+                static_cast<double>(nTickets + nComments) / loadSec, static_cast<long long>(batch));
 
     // ---- measurements
     std::vector<double> search, list, createTicket, createComment;
@@ -273,7 +303,7 @@ int main(int argc, char** argv) {
         f.projectId = projects[rng() % projects.size()];
         f.search = vocab[rng() % vocab.size()] + (i % 2 ? " " + vocab[rng() % vocab.size()].substr(0, 4) : std::string());
         f.limit = 50;
-        search.push_back(timeMs([&] { hits += ticketsApi.list(f)->size(); }));
+        search.push_back(timeMs(search, [&] { hits += ticketsApi.list(f)->size(); }));
     }
     static const char* sorts[] = {"updated_at", "created_at", "last_activity_at", "priority"};
     for (int64_t i = 0; i < samples; ++i) {
@@ -284,12 +314,12 @@ int main(int argc, char** argv) {
         f.sortBy = sorts[i % 4];
         f.sortOrder = i % 2 ? "asc" : "desc";
         f.limit = 50;
-        list.push_back(timeMs([&] { ticketsApi.list(f); }));
+        list.push_back(timeMs(list, [&] { ticketsApi.list(f); }));
     }
     for (int64_t i = 0; i < samples; ++i) {
         auto body = ticketBody(i);
         const auto& p = projects[rng() % projects.size()];
-        createTicket.push_back(timeMs([&] { created.emplace_back(p, ticketsApi.create(p, body)->getValue<int64_t>("ticket_number")); }));
+        createTicket.push_back(timeMs(createTicket, [&] { created.emplace_back(p, ticketsApi.create(p, body)->getValue<int64_t>("ticket_number")); }));
     }
     for (int64_t i = 0; i < samples; ++i) {
         auto& [p, n] = created[rng() % created.size()];
@@ -298,7 +328,7 @@ int main(int argc, char** argv) {
                                          jsonEscape("@[Agent](" + agents[rng() % agents.size()] + ") please look, related to #" +
                                                     std::to_string(other) + " " + sentence(rng, vocab, 12)) +
                                          "}");
-        createComment.push_back(timeMs([&] { commentsApi.create(p, n, body); }));
+        createComment.push_back(timeMs(createComment, [&] { commentsApi.create(p, n, body); }));
     }
     auto mentions = db.one("SELECT COUNT(*) AS n FROM tickets_mentions");
 
@@ -309,8 +339,9 @@ int main(int argc, char** argv) {
 
     auto print = [&](const char* name, const std::vector<double>& v, double target) {
         auto s = stats(v);
-        std::printf("%-36s p50 %7.3f ms   p95 %7.3f ms   mean %7.3f ms   (target p95 < %g ms) %s\n", name, s.p50, s.p95, s.mean, target,
-                    s.p95 < target ? "OK" : "MISSED");
+        auto c = stats(g_cpu[&v]);
+        std::printf("%-36s wall p50 %7.3f  p95 %7.3f  mean %7.3f ms | cpu p50 %7.3f  p95 %7.3f ms | target p95 < %g ms: %s\n", name,
+                    s.p50, s.p95, s.mean, c.p50, c.p95, target, s.p95 < target ? "met" : (c.p95 < target ? "met in cpu time only" : "missed"));
     };
     std::printf("\n%lld samples per operation, %lld tickets / %lld comments loaded\n", static_cast<long long>(samples),
                 static_cast<long long>(nTickets), static_cast<long long>(nComments));
