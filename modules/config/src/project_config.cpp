@@ -102,6 +102,7 @@ JsonObject ProjectConfig::patch(const JsonObject& updates) {
         if (!storedLocal) storedLocal = makeObject();
         mergeInto(storedLocal, local, {});
     }
+    if (shared->size() == 0 && local->size() == 0) return merged();  // nothing to write
     ensureDir();
     if (shared->size() > 0) writeJsonFile(configPath(), stored);
     if (local->size() > 0) writeJsonFile(localPath(), storedLocal);

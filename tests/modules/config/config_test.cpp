@@ -114,6 +114,8 @@ TEST_F(ConfigTest, PatchValidationNeverWritesPartially) {
     bad(R"({"openProjectTarget":"emacs"})", "openProjectTarget");
     bad(R"({"baseBranch":"a..b"})", "baseBranch");
     EXPECT_FALSE(fs::exists(dir / ".atelier/config.json"));
+    EXPECT_EQ(host.request("PATCH", "/api/config", "{}").status, 200);
+    EXPECT_FALSE(fs::exists(dir / ".atelier")) << "an empty patch writes nothing";
     auto r = host.request("PATCH", "/api/config", "{not json");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json()->getValue<std::string>("code"), "INVALID_JSON");
