@@ -134,6 +134,29 @@ int main(int argc, char** argv) {
     std::printf("2. hook ingestion: %d events, %d clients: persisted %.0f events/s, streamed %.0f events/s (failures %d; target >= 5000/s)\n",
                 hookEvents, clients, hookEvents / persistSec, hookEvents / streamSec, failures.load());
 
+    // Host baseline for context: the same 8 keep-alive clients on GET /api/health.
+    {
+        std::atomic<int> n{0};
+        const int total = 5000;
+        auto h0 = Clock::now();
+        std::vector<std::thread> ts;
+        for (int c = 0; c < clients; ++c)
+            ts.emplace_back([&] {
+                Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
+                session.setKeepAlive(true);
+                while (n++ < total) {
+                    Poco::Net::HTTPRequest req("GET", "/api/health", Poco::Net::HTTPMessage::HTTP_1_1);
+                    req.setKeepAlive(true);
+                    session.sendRequest(req);
+                    Poco::Net::HTTPResponse res;
+                    std::istream& is = session.receiveResponse(res);
+                    std::string ignored((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
+                }
+            });
+        for (auto& t : ts) t.join();
+        std::printf("   (host baseline, same clients: GET /api/health %.0f requests/s)\n", total / (ms(Clock::now() - h0) / 1000));
+    }
+
     // 3. memory with N concurrent runs (mock `hang` keeps each run alive)
     long base = rssKb(server.pid());
     std::vector<std::string> ids;

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace agents {
 
@@ -40,32 +41,72 @@ const CliSpec* cliForOpenkitName(const std::string& name) {
 namespace {
 std::mutex loginPathMutex;
 std::optional<std::string> loginPathCache;
+std::thread probeThread;
+ChildProcess* probeProc = nullptr;
+bool probeRunning = false;
+bool probeStopping = false;
 }  // namespace
 
-std::string loginShellPath(bool refresh) {
+std::string loginShellPath() {
     std::lock_guard lock(loginPathMutex);
-    if (loginPathCache && !refresh) return *loginPathCache;
-    const char* shell = std::getenv("SHELL");
-    std::string sh = shell && *shell ? shell : "/bin/sh";
-    std::string out;
-    try {
-        // A constant command: prints the PATH the user's login shell sets up.
-        auto st = runCapture({sh, "-lc", "printf '%s' \"$PATH\""}, out, 5000);
-        if (!st.ok()) out.clear();
-    } catch (...) {
-        out.clear();
+    return loginPathCache.value_or("");
+}
+
+void startLoginShellProbe() {
+    std::lock_guard lock(loginPathMutex);
+    if (probeRunning || probeStopping) return;
+    if (probeThread.joinable()) probeThread.join();
+    probeRunning = true;
+    probeThread = std::thread([] {
+        const char* shell = std::getenv("SHELL");
+        std::string sh = shell && *shell ? shell : "/bin/sh";
+        std::string out;
+        ExitStatus st;
+        try {
+            ChildProcess p;
+            SpawnSpec spec;
+            // A constant command: prints the PATH the user's login shell sets up.
+            spec.argv = {sh, "-lc", "printf '%s' \"$PATH\""};
+            p.spawn(spec);
+            p.closeStdin();
+            p.setTimeout(30000);
+            {
+                std::lock_guard l(loginPathMutex);
+                probeProc = &p;
+                if (probeStopping) p.terminate(100);
+            }
+            st = p.pump([&](bool isErr, const std::string& line) {
+                if (!isErr) out += line + "\n";
+            });
+            std::lock_guard l(loginPathMutex);
+            probeProc = nullptr;
+        } catch (...) {
+            out.clear();
+        }
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        if (auto nl = out.rfind('\n'); nl != std::string::npos) out = out.substr(nl + 1);
+        std::lock_guard l(loginPathMutex);
+        if (st.ok()) loginPathCache = out;
+        probeRunning = false;
+    });
+}
+
+void stopLoginShellProbe() {
+    {
+        std::lock_guard lock(loginPathMutex);
+        probeStopping = true;
+        if (probeProc) probeProc->terminate(100);
     }
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    if (auto nl = out.rfind('\n'); nl != std::string::npos) out = out.substr(nl + 1);
-    loginPathCache = out;
-    return out;
+    if (probeThread.joinable()) probeThread.join();
+    std::lock_guard lock(loginPathMutex);
+    probeStopping = false;
 }
 
 std::string locateCli(const std::string& command) {
     const char* path = std::getenv("PATH");
     std::string found = findExecutable(command, path ? path : "/usr/bin:/bin");
     if (!found.empty()) return found;
-    return findExecutable(command, loginShellPath(false));
+    return findExecutable(command, loginShellPath());
 }
 
 namespace {
@@ -268,7 +309,7 @@ LaunchPlan buildLaunch(const LaunchInput& in) {
 JsonArray BackendStatusCache::get(bool refresh) {
     std::lock_guard lock(mutex_);
     if (cached_ && !refresh) return cached_;
-    if (refresh) loginShellPath(true);
+    if (refresh) startLoginShellProbe();
     auto out = makeArray();
     std::string now = atelier::nowIso();
     for (auto& spec : cliSpecs()) {

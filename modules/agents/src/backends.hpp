@@ -25,10 +25,13 @@ const std::vector<CliSpec>& cliSpecs();
 const CliSpec* cliForBackend(const std::string& backend);
 const CliSpec* cliForOpenkitName(const std::string& name);
 
-// PATH first, then the user's login shell (`$SHELL -lc 'command -v <cmd>'`, constant names only).
+// PATH first, then the PATH of the user's login shell (probed in the background).
 std::string locateCli(const std::string& command);
-// The PATH of the user's login shell (cached; refreshed on demand).
-std::string loginShellPath(bool refresh);
+// The PATH of the user's login shell: `$SHELL -lc` is slow (profiles), so it is probed on a
+// background thread (module start and backend-status refresh); empty until known.
+std::string loginShellPath();
+void startLoginShellProbe();
+void stopLoginShellProbe();
 
 struct LaunchInput {
     std::string runId;

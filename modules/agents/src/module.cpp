@@ -57,8 +57,12 @@ public:
         timer(2000, 2000, [this] { runs_->reapFinished(); });
         timer(1000, 60000, [this] { sessions_->sweep(10 * 60 * 1000); });
     }
-    void start() override { runs_->recoverAfterRestart(); }
+    void start() override {
+        runs_->recoverAfterRestart();
+        startLoginShellProbe();
+    }
     void stop() override {
+        stopLoginShellProbe();
         runs_->stopAll();
         events_->closeAll();
     }
@@ -196,7 +200,7 @@ private:
         });
         post("/api/runs/:id/hook", "Ingest a raw CLI hook payload", [this](Request& req, Response& res) {
             std::string id = req.param("id");
-            runs_->requireRun(id);
+            runs_->requireHookTarget(id);
             res.json(runs_->ingestHook(id, req.json()));
         });
         get("/api/runs/:id/changes", "Diff of the run's changes", [this](Request& req, Response& res) { res.json(runs_->changes(req.param("id"))); });

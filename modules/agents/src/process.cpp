@@ -189,7 +189,12 @@ ExitStatus ChildProcess::pump(const LineFn& onLine) {
             b.clear();
         }
     };
+    auto started = Clock::now();
     while (open[0] || open[1] || !exited) {
+        if (timeoutMs_ > 0 && !terminating_ && Clock::now() - started > std::chrono::milliseconds(timeoutMs_)) {
+            graceMs_ = 500;
+            terminating_ = true;
+        }
         if (terminating_ && !sentTerm) {
             sentTerm = true;
             killGroup(SIGTERM);
@@ -252,21 +257,8 @@ ExitStatus runCapture(const std::vector<std::string>& argv, std::string& output,
     spec.cwd = cwd;
     p.spawn(spec);
     p.closeStdin();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    std::atomic<bool> done{false};
-    std::thread watchdog([&] {
-        while (!done) {
-            if (std::chrono::steady_clock::now() >= deadline) {
-                p.terminate(500);
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    auto st = p.pump([&](bool, const std::string& line) { output += line + "\n"; });
-    done = true;
-    watchdog.join();
-    return st;
+    p.setTimeout(timeoutMs);
+    return p.pump([&](bool, const std::string& line) { output += line + "\n"; });
 }
 
 }  // namespace agents

@@ -46,6 +46,8 @@ public:
     bool writeStdin(const std::string& data);
     void closeStdin();
     void terminate(int graceMs = 2000);
+    // pump() terminates the group by itself once `ms` have passed (0 = no limit).
+    void setTimeout(int ms) { timeoutMs_ = ms; }
     pid_t pid() const { return pid_; }
 
 private:
@@ -56,6 +58,7 @@ private:
     std::atomic<bool> terminating_{false};
     std::atomic<int> graceMs_{2000};
     bool reaped_ = false;
+    int timeoutMs_ = 0;
 };
 
 // Runs a short command to completion (argv, no shell) and returns its stdout; used for

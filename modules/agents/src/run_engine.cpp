@@ -918,6 +918,10 @@ void RunEngine::remove(const std::string& id) {
         if (r.status >= 400 && r.status != 404)
             module_.host().warn("could not remove worktree " + str(w, "path") + ": " + r.body);
     }
+    {
+        std::lock_guard lock(hookCacheMutex_);
+        hookCache_.erase(id);
+    }
     log_.removeRun(id);
     module_.db().exec("DELETE FROM agents_runs WHERE id = ?", {id});
     {
@@ -1037,12 +1041,30 @@ JsonObject RunEngine::setNotify(const std::string& id, const JsonObject& body) {
     return get(id);
 }
 
-JsonObject RunEngine::ingestHook(const std::string& id, const JsonObject& payload) {
+void RunEngine::requireHookTarget(const std::string& id) {
+    {
+        std::lock_guard lock(hookCacheMutex_);
+        if (hookCache_.count(id)) return;
+    }
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
+    std::lock_guard lock(hookCacheMutex_);
+    if (hookCache_.size() > 10000) hookCache_.clear();
+    hookCache_[id] = r->text("session_id");
+}
+
+JsonObject RunEngine::ingestHook(const std::string& id, const JsonObject& payload) {
+    requireHookTarget(id);
     HookEffect e = interpretHook(payload);
-    if (e.sessionId && r->text("session_id") != *e.sessionId)
-        module_.db().exec("UPDATE agents_runs SET session_id = ? WHERE id = ?", {*e.sessionId, id});
+    if (e.sessionId) {
+        bool changed;
+        {
+            std::lock_guard lock(hookCacheMutex_);
+            changed = hookCache_[id] != *e.sessionId;
+            hookCache_[id] = *e.sessionId;
+        }
+        if (changed) module_.db().exec("UPDATE agents_runs SET session_id = ? WHERE id = ?", {*e.sessionId, id});
+    }
     appendParsed(id, e.events);
     std::string decision, message;
     if (e.permissionRequest) decision = permissionDecision(id, e.tool, e.toolInput, &message);
@@ -1055,7 +1077,7 @@ JsonObject RunEngine::ingestHook(const std::string& id, const JsonObject& payloa
                 std::lock_guard lk(a->m);
                 a->hookFailure = e.reason;
             }
-        } else {
+        } else if (auto r = row(id)) {
             std::string cur = r->text("status");
             if (s == "running" && cur != "running") {
                 setStatus(id, "running");

@@ -59,6 +59,8 @@ public:
     JsonArray tasks(const std::string& id) const;
     std::string logs(const std::string& id) const;
     void requireRun(const std::string& id) const;
+    // Like requireRun, but answered from a small cache on the hook hot path.
+    void requireHookTarget(const std::string& id);
 
     // terminal.run_session hook: {runId} → {runId, cwd, env}
     atelier::HookOutcome terminalSession(std::string_view payload) const;
@@ -116,6 +118,8 @@ private:
     std::mutex seenMutex_;
     std::map<std::string, std::set<std::string>> seenTools_;
     std::mutex logMutex_;
+    std::mutex hookCacheMutex_;
+    std::map<std::string, std::string> hookCache_;  // run id → last known CLI session id
     bool stopping_ = false;
 };
 

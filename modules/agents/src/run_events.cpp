@@ -35,36 +35,70 @@ std::string RunEventLog::frame(const RunEvent& e) {
 }
 
 RunEvent RunEventLog::append(const std::string& runId, const std::string& type, const JsonObject& payload) {
-    RunEvent e;
-    e.runId = runId;
-    e.type = type;
-    e.payload = atelier::toJson(payload ? payload : atelier::makeObject());
-    e.createdAt = atelier::nowIso();
-    std::lock_guard lock(mutex_);
-    auto it = nextSeq_.find(runId);
-    if (it == nextSeq_.end()) {
-        auto row = db_.one("SELECT COALESCE(MAX(sequence), 0) AS m FROM agents_run_events WHERE run_id = ?", {runId});
-        it = nextSeq_.emplace(runId, row->integer("m") + 1).first;
+    Pending p;
+    p.event.runId = runId;
+    p.event.type = type;
+    p.event.payload = atelier::toJson(payload ? payload : atelier::makeObject());
+    p.event.createdAt = atelier::nowIso();
+    std::unique_lock lk(queueMutex_);
+    queue_.push_back(&p);
+    while (!p.done) {
+        if (flushing_) {
+            queueCv_.wait(lk);
+            continue;
+        }
+        flushing_ = true;
+        std::vector<Pending*> batch;
+        batch.swap(queue_);
+        lk.unlock();
+        flush(batch);
+        lk.lock();
+        flushing_ = false;
+        for (auto* b : batch) b->done = true;
+        queueCv_.notify_all();
     }
-    e.sequence = it->second;
-    auto r = db_.exec("INSERT INTO agents_run_events (run_id, sequence, event_type, payload, created_at) VALUES (?,?,?,?,?)",
-                      {runId, e.sequence, type, e.payload, e.createdAt});
-    ++it->second;
-    e.id = r.lastInsertId;
-    auto s = subs_.find(runId);
-    if (s != subs_.end()) {
-        std::string f = frame(e);
+    if (p.error) std::rethrow_exception(p.error);
+    return p.event;
+}
+
+void RunEventLog::flush(std::vector<Pending*>& batch) {
+    std::lock_guard lock(mutex_);
+    try {
+        auto write = [&](const atelier::Db& tx) {
+            for (auto* p : batch) {
+                auto& e = p->event;
+                auto it = nextSeq_.find(e.runId);
+                if (it == nextSeq_.end()) {
+                    auto row = tx.one("SELECT COALESCE(MAX(sequence), 0) AS m FROM agents_run_events WHERE run_id = ?", {e.runId});
+                    it = nextSeq_.emplace(e.runId, row->integer("m") + 1).first;
+                }
+                e.sequence = it->second++;
+                auto r = tx.exec("INSERT INTO agents_run_events (run_id, sequence, event_type, payload, created_at) VALUES (?,?,?,?,?)",
+                                 {e.runId, e.sequence, e.type, e.payload, e.createdAt});
+                e.id = r.lastInsertId;
+            }
+        };
+        if (batch.size() == 1) write(db_);  // one statement commits by itself
+        else db_.transaction([&](const atelier::Db& tx) { write(tx); });  // SDK: transaction() needs an rvalue callable
+    } catch (...) {
+        auto err = std::current_exception();
+        for (auto* p : batch) {
+            p->error = err;
+            nextSeq_.erase(p->event.runId);  // reload from the table next time
+        }
+        return;
+    }
+    for (auto* p : batch) {
+        auto s = subs_.find(p->event.runId);
+        if (s == subs_.end()) continue;
+        std::string f = frame(p->event);
         auto& list = s->second;
         for (size_t i = 0; i < list.size();) {
-            if (list[i]->stream.write(f)) {
-                ++i;
-            } else {
-                list.erase(list.begin() + static_cast<long>(i));
-            }
+            if (list[i]->stream.write(f)) ++i;
+            else list.erase(list.begin() + static_cast<long>(i));
         }
         if (list.empty()) subs_.erase(s);
     }
-    return e;
 }
 
 std::vector<RunEvent> RunEventLog::list(const std::string& runId, int64_t afterId, int64_t limit) const {

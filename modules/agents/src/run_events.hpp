@@ -1,10 +1,14 @@
 // The run event log: an append-only table (agents_run_events, integer ids used as SSE ids)
 // plus the live SSE subscribers of each run. Appending persists first, then fans out, under
 // one lock, so a subscriber that replays and then registers never misses or repeats an event.
+// Concurrent appends are committed together (group commit).
 #pragma once
 
 #include "json_util.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,11 +50,23 @@ private:
         atelier::Stream stream;
     };
     static std::string frame(const RunEvent& e);
+    struct Pending {
+        RunEvent event;
+        bool done = false;
+        std::exception_ptr error;
+    };
+    void flush(std::vector<Pending*>& batch);
 
     atelier::Db db_;
     mutable std::mutex mutex_;
     std::map<std::string, int64_t> nextSeq_;
     std::map<std::string, std::vector<std::shared_ptr<Subscriber>>> subs_;
+    // Group commit: concurrent appenders queue their events; one of them writes the whole
+    // queue in a single transaction while the others wait.
+    std::mutex queueMutex_;
+    std::condition_variable queueCv_;
+    std::vector<Pending*> queue_;
+    bool flushing_ = false;
 };
 
 }  // namespace agents
