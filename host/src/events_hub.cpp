@@ -10,6 +10,8 @@
 
 namespace atelier::host {
 
+using Clock = std::chrono::steady_clock;
+
 // ------------------------------------------------------------------ helpers
 
 bool SseCursor::parse(const std::string& text, SseCursor& out) {
@@ -70,6 +72,21 @@ std::string matchTopic(const std::set<std::string>& subscribed, const std::vecto
         if (colon != std::string::npos && subscribed.count(topic.substr(0, colon + 1) + "*")) return topic;
     }
     if (subscribed.count("*")) return "*";
+    return {};
+}
+
+std::string matchTopic(const std::map<std::string, int64_t>& subscribed, const std::vector<std::string>& topics,
+                       int64_t eventId) {
+    auto has = [&](const std::string& t) {
+        auto it = subscribed.find(t);
+        return it != subscribed.end() && eventId > it->second;
+    };
+    for (auto& topic : topics) {
+        if (has(topic)) return topic;
+        auto colon = topic.find(':');
+        if (colon != std::string::npos && has(topic.substr(0, colon + 1) + "*")) return topic;
+    }
+    if (has("*")) return "*";
     return {};
 }
 
@@ -166,8 +183,8 @@ struct EventsHub::WsClient {
     atelier::WebSocket ws;
     std::shared_ptr<Connection> conn;
     bool boards = false;
-    std::set<std::string> topics;    // Kombuse
-    std::set<std::string> projects;  // boards
+    std::map<std::string, int64_t> topics;    // Kombuse: topic -> last event id when subscribed
+    std::map<std::string, int64_t> projects;  // boards: project -> last event id when subscribed
 };
 
 struct SseCloseCtx {
@@ -192,6 +209,11 @@ void EventsHub::start() {
         catchUpStop_ = false;
     }
     catchUpThread_ = std::thread([this] { catchUpLoop(); });
+    {
+        std::lock_guard l(pendingMutex_);
+        flushStop_ = false;
+    }
+    flushThread_ = std::thread([this] { flushLoop(); });
     busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
     opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
 }
@@ -214,6 +236,12 @@ void EventsHub::stop() {
     }
     catchUpCv_.notify_all();
     if (catchUpThread_.joinable()) catchUpThread_.join();
+    {
+        std::lock_guard l(pendingMutex_);
+        flushStop_ = true;
+    }
+    pendingCv_.notify_all();
+    if (flushThread_.joinable()) flushThread_.join();
     for (auto& [id, c] : sse) c->stream.close();
     for (auto& [p, c] : ws) c->ws.close(1001, "server shutting down");
 }
@@ -345,7 +373,9 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     std::string lastEventId = req.header("last-event-id");
     if (lastEventId.empty()) lastEventId = req.query("lastEventId");
     SseCursor cursor;
-    bool resume = !lastEventId.empty() && SseCursor::parse(lastEventId, cursor) && cursor.bus <= host_.bus().lastId();
+    // A cursor from the future (another data directory, a forged id) is a fresh connection.
+    bool resume = !lastEventId.empty() && SseCursor::parse(lastEventId, cursor) && cursor.bus <= host_.bus().lastId() &&
+                  cursor.ops <= lastOpsId(module_.db());
 
     std::string initial;
     SseCursor at;
@@ -540,15 +570,62 @@ void EventsHub::keepAlive() {
 
 void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch) {
     if (batch.empty()) return;
+    {
+        std::lock_guard l(pendingMutex_);
+        pendingBus_.insert(pendingBus_.end(), batch.begin(), batch.end());
+    }
+    pendingCv_.notify_one();
+}
+
+void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch) {
+    if (batch.empty()) return;
+    {
+        std::lock_guard l(pendingMutex_);
+        pendingOps_.insert(pendingOps_.end(), batch.begin(), batch.end());
+    }
+    pendingCv_.notify_one();
+}
+
+void EventsHub::flushLoop() {
+    auto lastFlush = Clock::now() - std::chrono::seconds(1);
+    const auto window = std::chrono::milliseconds(options_.flushMs);
+    while (true) {
+        std::vector<std::shared_ptr<const StoredEvent>> bus;
+        std::vector<std::shared_ptr<const OpsEntry>> ops;
+        {
+            std::unique_lock l(pendingMutex_);
+            pendingCv_.wait(l, [&] { return flushStop_ || !pendingBus_.empty() || !pendingOps_.empty(); });
+            if (flushStop_) return;
+            // Busy: wait out the rest of the window so one write carries several messages.
+            auto due = lastFlush + window;
+            if (Clock::now() < due) pendingCv_.wait_until(l, due, [&] { return flushStop_; });
+            if (flushStop_) return;
+            bus.swap(pendingBus_);
+            ops.swap(pendingOps_);
+        }
+        lastFlush = Clock::now();
+        try {
+            deliver(bus, ops);
+        } catch (const std::exception& e) {
+            module_.host().error(std::string("event fan-out failed: ") + e.what());
+        }
+    }
+}
+
+void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& batch,
+                        const std::vector<std::shared_ptr<const OpsEntry>>& opsBatch) {
     std::vector<BusItem> items;
+    for (auto& e : batch) {
+        BusItem it;
+        if (busItem(*e, it)) items.push_back(std::move(it));
+    }
+    std::vector<std::pair<int64_t, std::string>> entries;
+    entries.reserve(opsBatch.size());
+    for (auto& e : opsBatch) entries.emplace_back(e->id, e->json);
     bool haveWs;
     {
         std::lock_guard lock(mutex_);
         haveWs = !ws_.empty();
-    }
-    for (auto& e : batch) {
-        BusItem it;
-        if (busItem(*e, it)) items.push_back(std::move(it));
     }
     // WebSocket payloads, formatted once per event (and per reported topic).
     struct WsEvent {
@@ -565,90 +642,67 @@ void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>
     }
 
     std::lock_guard lock(mutex_);
-    int64_t last = batch.back()->id;
-    if (!sse_.empty() && !items.empty()) {
-        std::unordered_map<std::string, std::string> cache;
-        for (auto& [id, c] : sse_) {
-            if (c->dead || c->catchingUp) continue;
-            size_t from = 0;
-            while (from < items.size() && items[from].id <= c->bus) ++from;
-            if (from < items.size()) {
-                std::string key = std::to_string(from) + "|" + std::to_string(c->ops) + "|" + c->projectId + "|" +
-                                  c->projectSlug;
-                auto it = cache.find(key);
-                if (it == cache.end())
-                    it = cache.emplace(key, renderBus(items, from, c->ops, c->projectId, c->projectSlug)).first;
-                if (!it->second.empty() && !c->stream.write(it->second)) c->dead = true;
-            }
-            c->bus = std::max(c->bus, last);
+    int64_t lastBus = batch.empty() ? 0 : batch.back()->id;
+    int64_t lastOps = entries.empty() ? 0 : entries.back().first;
+    std::unordered_map<std::string, std::string> cache;
+    for (auto& [id, c] : sse_) {
+        if (c->catchingUp) continue;
+        if (c->dead) continue;
+        size_t busFrom = 0, opsFrom = 0;
+        while (busFrom < items.size() && items[busFrom].id <= c->bus) ++busFrom;
+        while (opsFrom < entries.size() && entries[opsFrom].first <= c->ops) ++opsFrom;
+        int64_t busAfter = std::max(c->bus, lastBus);
+        if (busFrom < items.size() || opsFrom < entries.size()) {
+            std::string key = std::to_string(busFrom) + "|" + std::to_string(opsFrom) + "|" + std::to_string(c->ops) + "|" +
+                              std::to_string(busAfter) + "|" + c->projectId + "|" + c->projectSlug;
+            auto it = cache.find(key);
+            if (it == cache.end())
+                it = cache
+                         .emplace(key, renderBus(items, busFrom, c->ops, c->projectId, c->projectSlug) +
+                                           renderOps(entries, opsFrom, busAfter))
+                         .first;
+            if (!it->second.empty() && !c->stream.write(it->second)) c->dead = true;
         }
-    } else {
-        for (auto& [id, c] : sse_)
-            if (!c->catchingUp) c->bus = std::max(c->bus, last);
+        c->bus = busAfter;
+        c->ops = std::max(c->ops, lastOps);
     }
-    deliveredBus_ = std::max(deliveredBus_, last);
+    deliveredBus_ = std::max(deliveredBus_, lastBus);
+    deliveredOps_ = std::max(deliveredOps_, lastOps);
 
-    if (!wsEvents.empty()) {
-        for (auto& [p, c] : ws_) {
-            std::string out;
-            for (auto& we : wsEvents) {
-                if (c->boards) {
-                    const std::string& project = we.e->projectId;
-                    if (!project.empty() && !c->projects.count(project)) continue;
-                    if (we.boardsFrame.empty()) {
-                        std::string payload = we.e->payload.empty() ? "{}" : we.e->payload;
-                        auto o = makeObject();
-                        std::string msg = "{\"type\":" + atelier::toJson(we.e->type) + ",\"data\":" + payload +
-                                          ",\"projectId\":" + (project.empty() ? "null" : atelier::toJson(project)) +
-                                          ",\"eventId\":" + std::to_string(we.e->id) +
-                                          ",\"timestamp\":" + atelier::toJson(we.e->createdAt) + "}";
-                        we.boardsFrame = wsTextFrame(msg);
-                    }
-                    out += we.boardsFrame;
-                } else {
-                    if (c->topics.empty()) continue;
-                    std::string topic = matchTopic(c->topics, we.topics);
-                    if (topic.empty()) continue;
-                    auto it = we.frames.find(topic);
-                    if (it == we.frames.end())
-                        it = we.frames
-                                 .emplace(topic, wsTextFrame("{\"type\":\"event\",\"topic\":" + atelier::toJson(topic) +
-                                                             ",\"event\":" + we.json + "}"))
-                                 .first;
-                    out += it->second;
+    if (wsEvents.empty()) return;
+    for (auto& [p, c] : ws_) {
+        std::string out;
+        for (auto& we : wsEvents) {
+            if (c->boards) {
+                const std::string& project = we.e->projectId;
+                if (!project.empty()) {
+                    auto sub = c->projects.find(project);
+                    if (sub == c->projects.end() || we.e->id <= sub->second) continue;
                 }
+                if (we.boardsFrame.empty()) {
+                    std::string payload = we.e->payload.empty() ? "{}" : we.e->payload;
+                    std::string msg = "{\"type\":" + atelier::toJson(we.e->type) + ",\"data\":" + payload +
+                                      ",\"projectId\":" + (project.empty() ? "null" : atelier::toJson(project)) +
+                                      ",\"eventId\":" + std::to_string(we.e->id) +
+                                      ",\"timestamp\":" + atelier::toJson(we.e->createdAt) + "}";
+                    we.boardsFrame = wsTextFrame(msg);
+                }
+                out += we.boardsFrame;
+            } else {
+                if (c->topics.empty()) continue;
+                std::string topic = matchTopic(c->topics, we.topics, we.e->id);
+                if (topic.empty()) continue;
+                auto it = we.frames.find(topic);
+                if (it == we.frames.end())
+                    it = we.frames
+                             .emplace(topic, wsTextFrame("{\"type\":\"event\",\"topic\":" + atelier::toJson(topic) +
+                                                         ",\"event\":" + we.json + "}"))
+                             .first;
+                out += it->second;
             }
-            if (!out.empty()) c->conn->write(out);
         }
+        if (!out.empty()) c->conn->write(out);
     }
-}
-
-void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch) {
-    if (batch.empty()) return;
-    std::vector<std::pair<int64_t, std::string>> entries;
-    std::lock_guard lock(mutex_);
-    int64_t last = batch.back()->id;
-    if (!sse_.empty()) {
-        entries.reserve(batch.size());
-        for (auto& e : batch) entries.emplace_back(e->id, e->json);
-        std::unordered_map<std::string, std::string> cache;
-        for (auto& [id, c] : sse_) {
-            if (c->dead || c->catchingUp) continue;
-            size_t from = 0;
-            while (from < entries.size() && entries[from].first <= c->ops) ++from;
-            if (from < entries.size()) {
-                std::string key = std::to_string(from) + "|" + std::to_string(c->bus);
-                auto it = cache.find(key);
-                if (it == cache.end()) it = cache.emplace(key, renderOps(entries, from, c->bus)).first;
-                if (!c->stream.write(it->second)) c->dead = true;
-            }
-            c->ops = std::max(c->ops, last);
-        }
-    } else {
-        for (auto& [id, c] : sse_)
-            if (!c->catchingUp) c->ops = std::max(c->ops, last);
-    }
-    deliveredOps_ = std::max(deliveredOps_, last);
 }
 
 // ------------------------------------------------------------------ WebSockets
@@ -704,10 +758,11 @@ void EventsHub::handleKombuse(WsClient& c, std::string_view data) {
                                         ": expected \"resource:id\" or \"*\"");
             list.push_back(v.extract<std::string>());
         }
+        int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
             for (auto& t : list) {
-                if (type == "subscribe") c.topics.insert(t);
+                if (type == "subscribe") c.topics.emplace(t, since);  // re-subscribing keeps the older point
                 else c.topics.erase(t);
             }
         }
@@ -738,9 +793,10 @@ void EventsHub::handleBoards(WsClient& c, std::string_view data) {
             payload->get("projectId").toString().empty() || payload->get("projectId").toString().size() > 200)
             return sendError(c, "Invalid " + type + " message: payload.projectId is required");
         std::string project = payload->get("projectId").toString();
+        int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
-            if (type == "subscribe") c.projects.insert(project);
+            if (type == "subscribe") c.projects.emplace(project, since);
             else c.projects.erase(project);
         }
         auto reply = makeObject();

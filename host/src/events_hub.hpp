@@ -45,6 +45,10 @@ std::vector<std::string> eventTopics(const StoredEvent& e);
 // Whether a client topic (exact, "*", or "resource:*") selects an event topic list; returns
 // the topic to report, or empty.
 std::string matchTopic(const std::set<std::string>& subscribed, const std::vector<std::string>& topics);
+// Same, for subscriptions made at a point of the log: a topic subscribed when the last event
+// id was N selects only events after N.
+std::string matchTopic(const std::map<std::string, int64_t>& subscribed, const std::vector<std::string>& topics,
+                       int64_t eventId);
 bool validTopic(const std::string& topic);
 // One unmasked server WebSocket text frame.
 std::string wsTextFrame(std::string_view payload);
@@ -55,6 +59,7 @@ public:
         int64_t historyActivity = 50;
         int64_t historyOps = 200;
         int64_t pageEntries = 200;  // replay page: at most this many entries of each log
+        int64_t flushMs = 10;       // coalescing window under load
     };
     EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options);
     ~EventsHub();
@@ -81,8 +86,13 @@ private:
         std::string data;  // the SSE data line's JSON
     };
 
+    // The bus and ops-log threads only queue; the flush thread delivers what is pending at
+    // once when idle, else at most every `flushMs`, with one write per client per flush.
     void onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch);
     void onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch);
+    void flushLoop();
+    void deliver(const std::vector<std::shared_ptr<const StoredEvent>>& bus,
+                 const std::vector<std::shared_ptr<const OpsEntry>>& ops);
     void removeSse(uint64_t id);
     // Replays a resuming client's missed entries page by page as its buffer drains, then
     // switches it to live delivery (one thread for every catching-up client).
@@ -122,6 +132,12 @@ private:
     std::condition_variable catchUpCv_;
     bool catchUpStop_ = false;
     std::thread catchUpThread_;
+    std::mutex pendingMutex_;
+    std::condition_variable pendingCv_;
+    std::vector<std::shared_ptr<const StoredEvent>> pendingBus_;
+    std::vector<std::shared_ptr<const OpsEntry>> pendingOps_;
+    bool flushStop_ = false;
+    std::thread flushThread_;
 };
 
 }  // namespace atelier::host

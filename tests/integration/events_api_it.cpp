@@ -310,12 +310,16 @@ TEST(EventsApi, RetentionSweepRemovesOldAndOversizedEntries) {
         R"({"activity":{"retentionDays":7},"modules":{"config":{"host":{"retentionSweepMs":200,"activityMaxSizeMB":0.002}}}})"));
     ASSERT_EQ(s.post("/api/activity", activityBody("ancient", "agent", ",\"timestamp\":\"" + isoDaysAgo(30) + "\"")).status, 200);
     for (int i = 0; i < 30; ++i) ASSERT_EQ(s.post("/api/activity", activityBody("r" + std::to_string(i))).status, 200);
+    // Wait for a sweep after the last post: no expired entry, and within the size cap.
     Poco::JSON::Array::Ptr events;
-    for (int i = 0; i < 60; ++i) {
+    auto settled = [&] {
         events = s.get("/api/activity?limit=1000").json()->getArray("events");
-        if (events->size() < 31) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+        for (size_t i = 0; i < events->size(); ++i)
+            if (events->getObject(static_cast<unsigned>(i))->getValue<std::string>("title") == "ancient") return false;
+        auto impact = s.post("/api/config/retention-impact", R"({"logType":"activity","maxSizeMB":0.002})").json();
+        return impact->getValue<int64_t>("entriesToRemove") == 0;
+    };
+    for (int i = 0; i < 100 && !settled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_LT(events->size(), 31u);
     ASSERT_GT(events->size(), 0u);
     // What is left is the newest entries, within the size cap, and never the expired one.
