@@ -86,6 +86,26 @@ ProcStat procStat(pid_t pid) {
     return s;
 }
 
+double cpuSeconds(pid_t pid) {  // utime + stime of a process
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+        if (i == 14 || i == 15) ticks += std::stod(field);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double loadAverage() {
+    std::ifstream in("/proc/loadavg");
+    double l = 0;
+    in >> l;
+    return l;
+}
+
 int connectTo(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -261,6 +281,8 @@ int main(int argc, char** argv) {
 
     // ---- publisher, health prober, sampler
     measuring = true;
+    double hostCpu0 = cpuSeconds(pid), selfCpu0 = cpuSeconds(getpid()), load0 = loadAverage();
+    auto run0 = Clock::now();
     std::atomic<long> published{0}, publishErrors{0};
     std::atomic<bool> publishing{true};
     std::thread publisher([&] {
@@ -326,6 +348,8 @@ int main(int argc, char** argv) {
     publishing = false;
     publisher.join();
     prober.join();
+    double runSecs = std::chrono::duration<double>(Clock::now() - run0).count();
+    double hostCpu = cpuSeconds(pid) - hostCpu0, selfCpu = cpuSeconds(getpid()) - selfCpu0, load1 = loadAverage();
     std::this_thread::sleep_for(std::chrono::seconds(2));  // deliveries in flight
     running = false;
     loop.join();
@@ -361,6 +385,7 @@ int main(int argc, char** argv) {
                 idle.threads, alive, connected.threads, minThreads, maxThreads);
     std::printf("  /api/health during the run: %llu requests, p50 %.2f ms, p99 %.2f ms (target p99 < 10 ms)\n",
                 static_cast<unsigned long long>(health.n), health.pct(0.5), health.pct(0.99));
-    (void)alive;
+    std::printf("  CPU during the run: host %.2f cores, this client %.2f cores; machine load average %.1f -> %.1f\n",
+                hostCpu / runSecs, selfCpu / runSecs, load0, load1);
     return 0;
 }
