@@ -2,16 +2,24 @@
 // (/api/terminal) and KrowForge (/api/pty), plus the in-process API other modules use.
 #include "terminal_module.hpp"
 
+#include <algorithm>
+
 namespace atelier::terminal {
 
 void TerminalModule::init() {
     auto cfg = host().config();
+    auto num = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+        int64_t v = fallback;
+        if (cfg->has(key) && cfg->get(key).isNumeric()) v = cfg->get(key).convert<int64_t>();
+        else if (cfg->has(key)) host().warn(std::string("terminal: config ") + key + " must be a number; using the default");
+        return std::clamp(v, lo, hi);
+    };
     PtyConfig pc;
-    pc.scrollbackBytes = static_cast<size_t>(cfg->optValue<int64_t>("scrollbackBytes", 2 * 1024 * 1024));
-    pc.maxSessions = static_cast<size_t>(cfg->optValue<int64_t>("maxSessions", 64));
-    pc.killGraceMs = static_cast<int>(cfg->optValue<int64_t>("killGraceMs", 2000));
-    pc.maxInputQueueBytes = static_cast<size_t>(cfg->optValue<int64_t>("maxInputQueueBytes", 4 * 1024 * 1024));
-    settings_.maxInputFrameBytes = static_cast<size_t>(cfg->optValue<int64_t>("maxInputFrameBytes", 256 * 1024));
+    pc.scrollbackBytes = static_cast<size_t>(num("scrollbackBytes", 2 * 1024 * 1024, 0, int64_t{1} << 30));
+    pc.maxSessions = static_cast<size_t>(num("maxSessions", 64, 1, 100000));
+    pc.killGraceMs = static_cast<int>(num("killGraceMs", 2000, 0, 60000));
+    pc.maxInputQueueBytes = static_cast<size_t>(num("maxInputQueueBytes", 4 * 1024 * 1024, 4096, int64_t{1} << 30));
+    settings_.maxInputFrameBytes = static_cast<size_t>(num("maxInputFrameBytes", 256 * 1024, 1, 64 * 1024 * 1024));
     if (cfg->has("allowedOrigins") && cfg->isArray("allowedOrigins")) {
         for (auto& o : *cfg->getArray("allowedOrigins"))
             settings_.allowedOrigins += (settings_.allowedOrigins.empty() ? "" : ",") + o.toString();
