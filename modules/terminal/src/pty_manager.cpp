@@ -145,6 +145,12 @@ std::string PtyManager::spawn(const SpawnSpec& spec) {
     if (spec.cols < 1 || spec.cols > 1000 || spec.rows < 1 || spec.rows > 1000)
         throw SpawnError(SpawnError::Kind::BadSize, "cols and rows must be between 1 and 1000");
     if (spec.argv.empty() || spec.argv[0].empty()) throw SpawnError(SpawnError::Kind::BadCommand, "command is required");
+    for (auto& a : spec.argv)
+        if (a.find('\0') != std::string::npos) throw SpawnError(SpawnError::Kind::BadCommand, "command and args must not contain NUL");
+    for (auto& [k, v] : spec.env)
+        if (k.empty() || k.find('=') != std::string::npos || (k + v).find('\0') != std::string::npos)
+            throw SpawnError(SpawnError::Kind::BadCommand, "invalid environment variable");
+    if (spec.cwd.find('\0') != std::string::npos) throw SpawnError(SpawnError::Kind::BadCwd, "cwd must not contain NUL");
     struct stat st{};
     if (spec.cwd.empty() || spec.cwd[0] != '/' || ::stat(spec.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw SpawnError(SpawnError::Kind::BadCwd, "cwd does not exist or is not a directory: " + spec.cwd);

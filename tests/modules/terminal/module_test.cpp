@@ -205,6 +205,11 @@ TEST(TerminalModule, SpawnValidation) {
     r = h.request("POST", "/api/pty/spawn", R"({"cwd":"/tmp","command":"no-such-binary-x","args":[]})");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json()->getValue<std::string>("code"), "INVALID_COMMAND");
+    r = h.request("POST", "/api/pty/spawn", R"({"cwd":"/tmp\u0000/etc"})");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.json()->getValue<std::string>("code"), "INVALID_CWD");
+    r = h.request("POST", "/api/pty/spawn", R"({"cwd":"/tmp","command":"/bin/sh","args":["-c","x\u0000y"]})");
+    EXPECT_EQ(r.status, 400);
     r = h.request("POST", "/api/pty/spawn", R"({"cwd":"/tmp","env":{"A":1}})");
     EXPECT_EQ(r.status, 400);
     r = h.request("POST", "/api/pty/spawn", R"({"cwd":"/tmp","env":[]})");
