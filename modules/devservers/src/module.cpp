@@ -396,7 +396,8 @@ private:
         a->set("title", "Dev server for \"" + v.worktreeId + "\" crashed");
         std::string detail = v.exitCode ? "Exited with code " + std::to_string(*v.exitCode)
                                         : "Killed by signal " + std::to_string(v.signal);
-        for (auto& l : tail) detail += "\n" + l;
+        for (auto& l : tail) detail += "\n" + (l.size() > 400 ? l.substr(0, 400) + "…" : l);
+        if (detail.size() > 19000) detail = detail.substr(detail.size() - 19000);  // the feed caps detail at 20,000
         a->set("detail", detail);
         a->set("worktreeId", v.worktreeId);
         auto meta = makeObject();
@@ -407,7 +408,8 @@ private:
         meta->set("port", v.port);
         a->set("metadata", meta);
         try {
-            host().call("POST", "/api/activity", toJson(a));
+            auto r = host().call("POST", "/api/activity", toJson(a));
+            if (r.status >= 300) host().warn("activity entry for a crash was refused: " + r.body);
         } catch (...) {
         }
     }

@@ -250,3 +250,32 @@ TEST(DevServersIT, ValidationOverTheWire) {
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json()->getValue<std::string>("code"), "INVALID_TARGET");
 }
+
+TEST(DevServersIT, CrashIsRecordedInTheActivityFeed) {
+    TestServer s(serverOptions());
+    auto p = makeProject(s);
+    ASSERT_EQ(s.patch("/api/config" + p.q, R"({"startCommand":"echo going down; exit 7"})").status, 200);
+    auto r = s.post("/api/worktrees/root/start" + p.q);
+    ASSERT_EQ(r.status, 200) << r.body;
+    Poco::JSON::Object::Ptr entry;
+    ASSERT_TRUE(waitFor([&] {
+        auto feed = s.get("/api/activity?category=worktree").body;
+        auto arr = Poco::JSON::Parser().parse(feed);
+        Poco::JSON::Array::Ptr list;
+        if (arr.type() == typeid(Poco::JSON::Array::Ptr)) list = arr.extract<Poco::JSON::Array::Ptr>();
+        else if (auto o = arr.extract<Poco::JSON::Object::Ptr>()) for (auto& [k, v] : *o) if (v.type() == typeid(Poco::JSON::Array::Ptr)) list = v.extract<Poco::JSON::Array::Ptr>();
+        if (!list) return false;
+        for (size_t i = 0; i < list->size(); ++i) {
+            auto e = list->getObject(static_cast<unsigned>(i));
+            if (e && e->optValue<std::string>("type", "") == "crashed") entry = e;
+        }
+        return entry != nullptr;
+    })) << s.get("/api/activity?category=worktree").body;
+    EXPECT_EQ(entry->getValue<std::string>("severity"), "error");
+    EXPECT_EQ(entry->getValue<std::string>("worktreeId"), "root");
+    EXPECT_NE(entry->getValue<std::string>("detail").find("code 7"), std::string::npos);
+    EXPECT_NE(entry->getValue<std::string>("detail").find("going down"), std::string::npos);
+    auto logs = s.get("/api/devservers/root/logs" + p.q).json()->getArray("logs");
+    ASSERT_EQ(logs->size(), 1u);
+    EXPECT_EQ(logs->getElement<std::string>(0), "going down");
+}
