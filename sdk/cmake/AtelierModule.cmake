@@ -20,6 +20,10 @@ function(atelier_add_module id)
   string(REPLACE "-" "_" target_id "${id}")
   add_library(${target_id}_objects OBJECT ${ARG_SOURCES})
   target_link_libraries(${target_id}_objects PUBLIC Atelier::sdk ${ARG_LIBS})
+  # The SDK pulls in Poco::JSON in every file; compile it once per module.
+  if(NOT ATELIER_NO_PCH)
+    target_precompile_headers(${target_id}_objects PRIVATE <atelier/sdk.hpp>)
+  endif()
   set_target_properties(${target_id}_objects PROPERTIES
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON POSITION_INDEPENDENT_CODE ON)
   add_library(${target_id}_module MODULE $<TARGET_OBJECTS:${target_id}_objects>)
