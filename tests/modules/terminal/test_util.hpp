@@ -82,8 +82,8 @@ inline std::vector<pid_t> waitPids(const std::string& file, size_t n, int timeou
     return out;
 }
 
-// Children (live or zombie) of `parent`.
-inline int childCount(pid_t parent) {
+// Children (live or zombie; only zombies with zombiesOnly) of `parent`.
+inline int childCount(pid_t parent, bool zombiesOnly = false) {
     int n = 0;
     DIR* d = opendir("/proc");
     if (!d) return -1;
@@ -100,7 +100,7 @@ inline int childCount(pid_t parent) {
         char state;
         long ppid;
         rest >> state >> ppid;
-        if (ppid == parent) ++n;
+        if (ppid == parent && (!zombiesOnly || state == 'Z')) ++n;
     }
     closedir(d);
     return n;
