@@ -365,9 +365,24 @@ AddResult addWorktree(const std::string& repoPath, const std::string& adminName,
     Ref ref(raw);
     if (rc == GIT_ENOTFOUND) {
         git_error_clear();
-        check(git_branch_create(&raw, repo.get(), branch.c_str(), baseCommit.get(), 0), "create branch");
+        // Like `git worktree add <path> <branch>`: a branch that exists only on origin is
+        // checked out as a new local branch tracking it; otherwise it starts at the base.
+        Commit start;
+        bool fromRemote = false;
+        git_oid remoteId;
+        if (allowExisting &&
+            git_reference_name_to_id(&remoteId, repo.get(), ("refs/remotes/origin/" + branch).c_str()) == 0) {
+            git_commit* rc2 = nullptr;
+            check(git_commit_lookup(&rc2, repo.get(), &remoteId), "remote branch commit");
+            start.reset(rc2);
+            fromRemote = true;
+        }
+        git_error_clear();
+        check(git_branch_create(&raw, repo.get(), branch.c_str(), fromRemote ? start.get() : baseCommit.get(), 0),
+              "create branch");
         ref.reset(raw);
-        result.mode = AddMode::NewBranch;
+        if (fromRemote && git_branch_set_upstream(ref.get(), ("origin/" + branch).c_str()) != 0) git_error_clear();
+        result.mode = fromRemote ? AddMode::ExistingBranch : AddMode::NewBranch;
         result.createdBranch = true;
     } else {
         check(rc, "branch lookup");

@@ -411,6 +411,22 @@ TEST_F(WorktreesTest, PushToLocalBareRemote) {
     EXPECT_EQ(after->getValue<int>("commitsAhead"), 0);
     EXPECT_EQ(after->getValue<int>("commitsAheadOfBase"), 1);
     EXPECT_EQ(code(req("POST", "/api/worktrees/pushed/push", R"({"remote":"nowhere"})")), "NO_REMOTE");
+
+    // A branch that exists only on origin is checked out tracking it (OpenKit's second try).
+    std::string other = wtfix::tempDir("wt-clone-");
+    git(other, {"clone", "-q", bare, "c"});
+    git(other + "/c", {"checkout", "-q", "-b", "remote-only"});
+    wtfix::write(other + "/c/r.txt", "r\n");
+    git(other + "/c", {"add", "-A"});
+    git(other + "/c", {"-c", "user.name=T", "-c", "user.email=t@e", "commit", "-q", "-m", "remote work"});
+    git(other + "/c", {"push", "-q", "origin", "remote-only"});
+    git(repo, {"fetch", "-q", "origin"});
+    auto ro = createAndWait(R"({"branch":"remote-only"})");
+    ASSERT_TRUE(ro);
+    EXPECT_EQ(wtfix::read(ro->getValue<std::string>("path") + "/r.txt"), "r\n");
+    EXPECT_EQ(git(repo, {"rev-parse", "--abbrev-ref", "remote-only@{upstream}"}), "origin/remote-only");
+    EXPECT_FALSE(ro->getValue<bool>("hasUnpushed"));
+    fs::remove_all(other);
     fs::remove_all(bare);
 }
 
