@@ -1389,6 +1389,38 @@ atelier::HookOutcome RunEngine::terminalSession(std::string_view payload) const 
     env->set("ATELIER_HOOK_URL", hookUrl(runId));
     env->set("TERM", "xterm-256color");
     p->set("env", env);
+    // A run that is not running and has a CLI session opens that session interactively in the
+    // PTY (with the run's hook settings, so its hooks keep feeding the run's events); otherwise
+    // the terminal is a shell in the run's worktree.
+    const std::string cli = r->text("cli_name"), sid = r->text("session_id");
+    if (!isActiveStatus(r->text("status")) && !sid.empty()) {
+        const CliSpec* spec = cliForBackend(cli);
+        std::string exe = spec ? locateCli(spec->command) : "";
+        if (!exe.empty()) {
+            auto cmd = makeArray();
+            cmd->add(exe);
+            if (cli == "claude-code") {
+                cmd->add("--resume");
+                cmd->add(sid);
+                fs::path settings = fs::path(runDir(runId)) / "claude-settings.json";
+                if (fs::exists(settings, ec)) {
+                    cmd->add("--settings");
+                    cmd->add(settings.string());
+                }
+            } else if (cli == "codex") {
+                cmd->add("resume");
+                cmd->add(sid);
+                env->set("CODEX_HOME", (fs::path(runDir(runId)) / "codex-home").string());
+            } else if (cli == "gemini") {
+                cmd->add("--resume");
+                cmd->add(sid);
+            } else if (cli == "opencode") {
+                cmd->add("--session");
+                cmd->add(sid);
+            }
+            p->set("command", cmd);
+        }
+    }
     return atelier::HookOutcome::replace(p);
 }
 

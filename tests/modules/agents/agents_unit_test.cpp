@@ -413,3 +413,25 @@ TEST_F(AgentsUnit, TerminalRunSessionHook) {
     auto none = atelier::parseObject(FakeCollaborators::self->runHook("terminal.run_session", R"({"runId":"nope"})").payload);
     EXPECT_FALSE(none->has("cwd"));
 }
+
+TEST_F(AgentsUnit, TerminalRunSessionResumesTheCliSessionInThePty) {
+    std::string agent = createAgent(R"(,"slug":"claude-one","cli_name":"claude-code")");
+    std::string dir = host.dataDir() + "/wt";
+    fs::create_directories(dir);
+    std::string sql = "INSERT INTO agents_runs (id, project_id, agent_id, task, status, source_branch, run_branch, cli_name,"
+                      " session_id, worktrees, created_at, updated_at) VALUES ('r1','p1','" + agent +
+                      "','t','completed','HEAD','atelier/run-00000000','claude-code','sess-1','[{\"path\":\"" + dir +
+                      "\"}]','2026-01-01T00:00:00.000Z','2026-01-01T00:00:00.000Z')";
+    ASSERT_EQ(sqlite3_exec(host.sqlite(), sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    std::string oldPath = getenv("PATH") ? getenv("PATH") : "";
+    setenv("PATH", (std::string(AGENTS_FAKE_CLI_DIR) + ":" + oldPath).c_str(), 1);
+    auto o = atelier::parseObject(FakeCollaborators::self->runHook("terminal.run_session", R"({"runId":"r1"})").payload);
+    setenv("PATH", oldPath.c_str(), 1);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->getValue<std::string>("cwd"), dir);
+    auto cmd = o->getArray("command");
+    ASSERT_TRUE(cmd);
+    EXPECT_EQ(cmd->getElement<std::string>(0), std::string(AGENTS_FAKE_CLI_DIR) + "/claude");
+    EXPECT_EQ(cmd->getElement<std::string>(1), "--resume");
+    EXPECT_EQ(cmd->getElement<std::string>(2), "sess-1");
+}
