@@ -16,11 +16,13 @@ std::string buildFtsQuery(const std::string& input) {
         else flush();
     }
     flush();
+    // Only the last token matches as a prefix (search as you type); prefix scans over a
+    // large index are the expensive part of a query.
     std::string q;
-    for (auto& t : tokens) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
         if (!q.empty()) q += ' ';
-        q += '"' + t + '"';
-        if (t.size() >= 3) q += '*';
+        q += '"' + tokens[i] + '"';
+        if (i + 1 == tokens.size() && tokens[i].size() >= 3) q += '*';
     }
     return q;
 }
@@ -40,7 +42,9 @@ std::string searchSubquery(bool withNumber) {
         "SELECT id, MIN(rank) AS rank FROM ("
         " SELECT rowid AS id, bm25(tickets_fts, 5.0, 1.0) AS rank FROM tickets_fts WHERE tickets_fts MATCH ?"
         " UNION ALL"
-        " SELECT c.ticket_id AS id, bm25(tickets_comments_fts) * 0.5 AS rank FROM tickets_comments_fts"
+        // Comment hits rank after title/body hits (bm25 is negative) without scoring every
+        // matching comment.
+        " SELECT c.ticket_id AS id, 0.0 AS rank FROM tickets_comments_fts"
         "  JOIN tickets_comments c ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?";
     if (withNumber) sql += " UNION ALL SELECT id, -1e12 AS rank FROM tickets_items WHERE ticket_number = ?";
     sql += ") GROUP BY id";

@@ -11,8 +11,8 @@ namespace tickets {
 constexpr size_t kMaxSearchLength = 200;
 
 // Turns user input into a safe FTS5 query: only word characters survive, each token is
-// quoted (so AND/OR/NOT/NEAR and punctuation are plain words), tokens of three or more
-// characters match as prefixes, tokens are ANDed. Empty when nothing searchable remains.
+// quoted (so AND/OR/NOT/NEAR and punctuation are plain words), the last token matches as a
+// prefix when it has three or more characters, tokens are ANDed. Empty when nothing searchable remains.
 // Throws a validation error for input longer than 200 characters.
 std::string buildFtsQuery(const std::string& input);
 

@@ -307,6 +307,21 @@ TEST_F(TicketsIt, LabelsMilestonesProfilesAndClaimRoutes) {
     EXPECT_EQ(s().get(base + "/attachments").body, "[]");
 }
 
+TEST_F(TicketsIt, CommentEventIsDeliveredLiveOnTheTicketTopic) {
+    auto p = newProject("Live");
+    std::string slug = str(p, "slug"), pid = str(p, "id");
+    createTicket(slug, "Watched");
+    auto ws = s().websocket("/ws", "http://localhost:5173");
+    std::string sub = R"({"type":"subscribe","topics":["ticket:)" + pid + R"(:1"]})";
+    ws->sendFrame(sub.data(), static_cast<int>(sub.size()), Poco::Net::WebSocket::FRAME_TEXT);
+    EXPECT_NE(atelier::test::wsReceive(*ws).find("subscribed"), std::string::npos);
+    ASSERT_EQ(s().post("/api/projects/" + slug + "/tickets/by-number/1/comments", R"({"author_id":"user-1","body":"live"})").status, 201);
+    std::string got;
+    for (int i = 0; i < 5 && got.find("comment.added") == std::string::npos; ++i) got = atelier::test::wsReceive(*ws);
+    EXPECT_NE(got.find("\"comment.added\""), std::string::npos) << got;
+    EXPECT_NE(got.find("\"type\":\"event\""), std::string::npos) << got;
+}
+
 TEST(TicketsItRestart, NumbersSurviveRestartAndLocalUserExists) {
     TestServer::Options opts;
     opts.dataDir = atelier::test::makeTempDir();
