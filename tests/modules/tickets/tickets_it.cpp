@@ -299,8 +299,10 @@ TEST_F(TicketsIt, LabelsMilestonesProfilesAndClaimRoutes) {
     EXPECT_EQ(s().get("/api/comments/" + std::to_string(c->getValue<int>("id"))).status, 200);
     EXPECT_EQ(s().get("/api/comments/" + std::to_string(c->getValue<int>("id")) + "/attachments").body, "[]");
     // an upload over the 10 MB limit never gets in (the host refuses bodies above 10 MB itself)
-    std::string big = "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n" +
-                      std::string(10 * 1024 * 1024, 'x') + "\r\n--XB--\r\n";
+    std::string big = "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.png\"\r\nContent-Type: image/png\r\n\r\n";
+    big.append("\x89PNG\r\n\x1a\n");
+    big.append(10 * 1024 * 1024, 'x');
+    big.append("\r\n--XB--\r\n");
     auto tooBig = s().request("POST", base + "/attachments", big, {{"Content-Type", "multipart/form-data; boundary=XB"}});
     EXPECT_TRUE(tooBig.status == 400 || tooBig.status == 413) << tooBig.status;
     EXPECT_FALSE(tooBig.json()->getValue<bool>("success"));
