@@ -230,11 +230,12 @@ private:
             enc.close();
         }
         response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS);
+        // setKeepAlive writes the Connection header, so it must come before "Connection: Upgrade".
+        response.setKeepAlive(false);
         response.set("Upgrade", "websocket");
         response.set("Connection", "Upgrade");
         response.set("Sec-WebSocket-Accept", accept.str());
         response.set("X-Request-Id", req.requestId);
-        response.setKeepAlive(false);
         response.setContentLength(Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH);
         response.send().flush();
         res.status = 101;

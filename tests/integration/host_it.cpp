@@ -24,7 +24,13 @@ TEST(Host, HealthJsonAndText) {
     auto data = r.json()->getObject("data");
     EXPECT_EQ(data->getValue<std::string>("status"), "ok");
     EXPECT_FALSE(data->getValue<std::string>("version").empty());
-    EXPECT_EQ(data->getValue<int>("modules"), 1);  // the built-in core
+    // Every running module is counted: the built-in core plus whatever the module directory holds.
+    auto mods = server.get("/api/modules").json()->getArray("data");
+    int running = 0;
+    for (size_t i = 0; i < mods->size(); ++i)
+        running += mods->getObject(static_cast<unsigned>(i))->getValue<std::string>("state") == "running";
+    EXPECT_GE(running, 1);
+    EXPECT_EQ(data->getValue<int>("modules"), running);
     EXPECT_FALSE(r.header("x-request-id").empty());
 
     auto text = server.request("GET", "/api/health", "", {{"Accept", "text/plain"}});
@@ -174,4 +180,16 @@ TEST(Host, GracefulShutdownOnSigterm) {
     // The database was closed cleanly: no WAL left behind after the final checkpoint.
     EXPECT_TRUE(std::filesystem::exists(dir + "/atelier.db"));
     EXPECT_EQ(std::filesystem::exists(dir + "/atelier.db-wal") ? std::filesystem::file_size(dir + "/atelier.db-wal") : 0u, 0u);
+}
+
+TEST(Host, WebSocketHandshakeWorksWithAStandardClient) {
+    // Poco's client checks the 101 answer strictly (Connection: Upgrade, Sec-WebSocket-Accept).
+    TestServer server(noModules());
+    auto ws = server.websocket("/ws", "http://localhost:5173");
+    std::string ping = R"({"type":"ping"})";
+    ws->sendFrame(ping.data(), static_cast<int>(ping.size()), Poco::Net::WebSocket::FRAME_TEXT);
+    int flags = 0;
+    std::string reply = atelier::test::wsReceive(*ws, &flags);
+    EXPECT_NE(reply.find("pong"), std::string::npos) << reply;
+    ws->close();
 }

@@ -242,7 +242,8 @@ public:
 
     // Simulates a WebSocket client: returns the socket handle after on_open accepted it.
     atelier_websocket* wsOpen(const std::string& path) {
-        auto parts = route::splitPath(path.substr(0, path.find('?')));
+        const std::string pathOnly = path.substr(0, path.find('?'));  // the views below point into it
+        auto parts = route::splitPath(pathOnly);
         for (auto& r : wsRoutes_) {
             route::Params p;
             if (!r.pattern.match(parts, p)) continue;
