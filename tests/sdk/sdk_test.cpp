@@ -41,10 +41,11 @@ public:
         });
         get("/api/notes-boom", "Throws", [](atelier::Request&, atelier::Response&) { throw std::runtime_error("boom"); });
         post("/api/notes-txn", "Two inserts, second fails", [this](atelier::Request&, atelier::Response& res) {
-            db().transaction([](const atelier::Db& tx) {
+            auto body = [](const atelier::Db& tx) {
                 tx.exec("INSERT INTO notes_items (title) VALUES ('txn-a')");
                 tx.exec("INSERT INTO notes_items (title) VALUES ('txn-a')");  // UNIQUE violation
-            });
+            };
+            db().transaction(body);  // an lvalue callable must work too
             res.noContent();
         });
         hook("notes.before_create", 10, [](std::string_view payload) {

@@ -531,7 +531,7 @@ public:
         }
         struct Ctx {
             const Db* self;
-            Fn* fn;
+            std::remove_reference_t<Fn>* fn;  // Fn may be deduced as an lvalue reference
             std::exception_ptr error;
         } c{this, &fn, nullptr};
         auto cb = [](void* ud, atelier_db_txn* txn) -> int {
