@@ -67,6 +67,7 @@ bool waitCreated(atelier::testing::FakeHost& host, const std::string& id) {
 int main(int argc, char** argv) {
     int files = 20000, worktrees = 50, diffFiles = 1000, runs = 3;
     bool keep = false;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
         if (!std::strcmp(argv[i], "--files")) files = next();
