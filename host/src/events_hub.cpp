@@ -100,24 +100,7 @@ bool validTopic(const std::string& topic) {
     return true;
 }
 
-std::string wsTextFrame(std::string_view payload) {
-    std::string frame;
-    frame.reserve(payload.size() + 10);
-    frame.push_back(static_cast<char>(0x81));
-    size_t n = payload.size();
-    if (n < 126) {
-        frame.push_back(static_cast<char>(n));
-    } else if (n <= 0xffff) {
-        frame.push_back(126);
-        frame.push_back(static_cast<char>((n >> 8) & 0xff));
-        frame.push_back(static_cast<char>(n & 0xff));
-    } else {
-        frame.push_back(127);
-        for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff));
-    }
-    frame.append(payload.data(), payload.size());
-    return frame;
-}
+std::string wsTextFrame(std::string_view payload) { return encodeWebSocketFrame(0x1, payload); }
 
 namespace {
 std::string sseMessage(const std::string& id, const std::string& data) {

@@ -82,7 +82,7 @@ int Connection::write(std::string_view data) {
     return ATELIER_OK;
 }
 
-int Connection::sendFrame(int opcode, std::string_view payload) {
+std::string encodeWebSocketFrame(int opcode, std::string_view payload) {
     std::string frame;
     frame.reserve(payload.size() + 10);
     frame.push_back(static_cast<char>(0x80 | (opcode & 0x0f)));
@@ -98,8 +98,10 @@ int Connection::sendFrame(int opcode, std::string_view payload) {
         for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff));
     }
     frame.append(payload.data(), payload.size());
-    return write(frame);
+    return frame;
 }
+
+int Connection::sendFrame(int opcode, std::string_view payload) { return write(encodeWebSocketFrame(opcode, payload)); }
 
 void Connection::close(int code, std::string_view reason) {
     if (kind_ == Kind::WebSocket) {

@@ -23,6 +23,9 @@ namespace atelier::host {
 
 class Reactor;
 
+// One unmasked server-to-client WebSocket frame (RFC 6455 5.2), FIN set.
+std::string encodeWebSocketFrame(int opcode, std::string_view payload);
+
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     enum class Kind { Stream, WebSocket };
