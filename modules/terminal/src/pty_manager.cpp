@@ -89,6 +89,8 @@ struct PtyManager::Session {
     bool wantOut = false;
     bool hup = false;
     bool reaped = false;
+    int reapedExit = -1;      // the status the sweep collected, used when it finishes the session
+    Clock::time_point reapedAt;
     bool finished = false;
     std::optional<int> exitCode;
 };
@@ -637,11 +639,18 @@ void PtyManager::handleReadable(const std::shared_ptr<Session>& s, bool hup) {
     if (used > 0) deliver(s, std::string_view(buf.data(), used));
     if (!eof && hup && budget > 0) eof = true;  // HUP with nothing left to read
     if (!eof) return;
+    int reapedExit = -1;
+    bool alreadyReaped = false;
     {
         std::lock_guard lock(s->mu);
         s->hup = true;
         if (s->fd >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s->fd, nullptr);
-        if (s->reaped) return;  // the sweep already reaped it and finishes the session
+        alreadyReaped = s->reaped;
+        reapedExit = s->reapedExit;
+    }
+    if (alreadyReaped) {  // the sweep reaped it first; EOF means every byte has been read now
+        finish(s, reapedExit);
+        return;
     }
     int status = 0;
     pid_t r = ::waitpid(s->pid, &status, WNOHANG);
@@ -750,9 +759,25 @@ void PtyManager::sweep() {
         for (auto& [seq, s] : bySeq_) live.push_back(s);
     }
     for (auto& s : live) {
+        bool reapedEarlier = false;
+        int reapedExit = -1;
+        Clock::time_point reapedAt;
         {
             std::lock_guard lock(s->mu);
-            if (s->finished || s->reaped) continue;
+            if (s->finished) continue;
+            reapedEarlier = s->reaped;
+            reapedExit = s->reapedExit;
+            reapedAt = s->reapedAt;
+        }
+        if (reapedEarlier) {
+            // The kernel moves slave output to the master asynchronously, so bytes written just
+            // before exit can arrive after waitpid reports it. Give them a moment, then finish
+            // (a grandchild may hold the slave open, so EOF may never come).
+            if (Clock::now() - reapedAt >= std::chrono::milliseconds(100)) {
+                handleReadable(s, false);
+                finish(s, reapedExit);
+            }
+            continue;
         }
         int status = 0;
         pid_t r = ::waitpid(s->pid, &status, WNOHANG);
@@ -760,9 +785,10 @@ void PtyManager::sweep() {
             {
                 std::lock_guard lock(s->mu);
                 s->reaped = true;
+                s->reapedExit = r == s->pid ? exitCodeFromStatus(status) : -1;
+                s->reapedAt = Clock::now();
             }
-            handleReadable(s, false);  // drain what is left
-            finish(s, r == s->pid ? exitCodeFromStatus(status) : -1);
+            handleReadable(s, false);  // drain what is there; EOF here finishes the session
         }
     }
     // Killed or exited process groups: reap, escalate to SIGKILL after the grace period.
