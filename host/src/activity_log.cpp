@@ -15,20 +15,6 @@ bool oneOf(const std::string& v, const char* (&list)[N]) {
     return std::any_of(std::begin(list), std::end(list), [&](const char* x) { return v == x; });
 }
 
-std::string bounded(const JsonObject& o, const std::string& key, size_t max, bool required) {
-    std::string v;
-    if (required) {
-        v = requireString(o, key);
-    } else {
-        auto opt = optString(o, key);
-        if (!opt) return {};
-        v = *opt;
-    }
-    if (v.size() > max)
-        throw badRequest(key + " must be at most " + std::to_string(max) + " characters", "VALIDATION_ERROR",
-                         {{key, "must be at most " + std::to_string(max) + " characters"}});
-    return v;
-}
 }  // namespace
 
 ActivityLog::ActivityLog(const atelier::Module& module) : module_(module) {
@@ -43,18 +29,18 @@ ActivityLog::ActivityLog(const atelier::Module& module) : module_(module) {
 
 JsonObject ActivityLog::validate(const JsonObject& body) {
     auto out = makeObject();
-    std::string category = bounded(body, "category", 32, true);
+    std::string category = boundedString(body, "category", 32, true);
     if (!oneOf(category, kCategories))
         throw badRequest("category must be one of agent, worktree, system", "VALIDATION_ERROR",
                          {{"category", "must be one of agent, worktree, system"}});
-    std::string type = bounded(body, "type", 100, true);
-    std::string severity = bounded(body, "severity", 16, false);
+    std::string type = boundedString(body, "type", 100, true);
+    std::string severity = boundedString(body, "severity", 16, false);
     if (severity.empty()) severity = "info";
     if (!oneOf(severity, kSeverities))
         throw badRequest("severity must be one of info, success, warning, error", "VALIDATION_ERROR",
                          {{"severity", "must be one of info, success, warning, error"}});
-    std::string title = bounded(body, "title", 500, true);
-    std::string timestamp = bounded(body, "timestamp", 40, false);
+    std::string title = boundedString(body, "title", 500, true);
+    std::string timestamp = boundedString(body, "timestamp", 40, false);
     if (!timestamp.empty() && !looksLikeIsoTime(timestamp))
         throw badRequest("timestamp must be an ISO 8601 date-time", "VALIDATION_ERROR",
                          {{"timestamp", "must be an ISO 8601 date-time"}});
@@ -65,7 +51,7 @@ JsonObject ActivityLog::validate(const JsonObject& body) {
     out->set("title", title);
     for (auto [key, max] : {std::pair<const char*, size_t>{"detail", 20000}, {"worktreeId", 200}, {"projectName", 200},
                             {"groupKey", 200}}) {
-        std::string v = bounded(body, key, max, false);
+        std::string v = boundedString(body, key, max, false);
         if (has(body, key)) out->set(key, v);
     }
     if (has(body, "metadata")) {

@@ -16,20 +16,6 @@ std::string likeEscape(const std::string& s) {
     return "%" + out + "%";
 }
 
-std::string bounded(const JsonObject& o, const std::string& key, size_t max, bool required) {
-    std::string v;
-    if (required) {
-        v = requireString(o, key);
-    } else {
-        auto opt = optString(o, key);
-        if (!opt) return {};
-        v = *opt;
-    }
-    if (v.size() > max)
-        throw badRequest(key + " must be at most " + std::to_string(max) + " characters", "VALIDATION_ERROR",
-                         {{key, "must be at most " + std::to_string(max) + " characters"}});
-    return v;
-}
 }  // namespace
 
 std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const OpsLogFilter& f) {
@@ -87,18 +73,18 @@ int64_t lastOpsId(const Db& db) {
 
 JsonObject validateOpsEntry(const JsonObject& body) {
     auto out = makeObject();
-    out->set("source", bounded(body, "source", 200, true));
-    std::string action = bounded(body, "action", 200, false);
+    out->set("source", boundedString(body, "source", 200, true));
+    std::string action = boundedString(body, "action", 200, false);
     out->set("action", action.empty() ? out->getValue<std::string>("source") : action);
-    out->set("message", bounded(body, "message", 8192, true));
-    std::string level = bounded(body, "level", 16, false);
+    out->set("message", boundedString(body, "message", 8192, true));
+    std::string level = boundedString(body, "level", 16, false);
     if (level.empty()) level = "info";
     static const char* levels[] = {"debug", "info", "warning", "error"};
     if (std::none_of(std::begin(levels), std::end(levels), [&](const char* l) { return level == l; }))
         throw badRequest("level must be one of debug, info, warning, error", "VALIDATION_ERROR",
                          {{"level", "must be one of debug, info, warning, error"}});
     out->set("level", level);
-    std::string status = bounded(body, "status", 16, false);
+    std::string status = boundedString(body, "status", 16, false);
     if (status.empty()) status = "info";
     static const char* statuses[] = {"started", "succeeded", "success", "failed", "info"};
     if (std::none_of(std::begin(statuses), std::end(statuses), [&](const char* s) { return status == s; }))
@@ -106,7 +92,7 @@ JsonObject validateOpsEntry(const JsonObject& body) {
                          {{"status", "must be one of started, succeeded, failed, info"}});
     out->set("status", status);
     for (const char* key : {"runId", "worktreeId", "projectName"}) {
-        std::string v = bounded(body, key, 200, false);
+        std::string v = boundedString(body, key, 200, false);
         if (has(body, key)) out->set(key, v);
     }
     if (has(body, "metadata")) {

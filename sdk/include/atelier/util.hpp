@@ -99,6 +99,21 @@ inline std::optional<std::string> optString(const JsonObject& o, const std::stri
     if (!v.isString()) throw badRequest(key + " must be a string", "VALIDATION_ERROR", {{key, "must be a string"}});
     return v.extract<std::string>();
 }
+// A string field of at most `max` bytes; absent and optional → empty string.
+inline std::string boundedString(const JsonObject& o, const std::string& key, size_t max, bool required) {
+    std::string v;
+    if (required) {
+        v = requireString(o, key);
+    } else {
+        auto opt = optString(o, key);
+        if (!opt) return {};
+        v = *opt;
+    }
+    if (v.size() > max)
+        throw badRequest(key + " must be at most " + std::to_string(max) + " characters", "VALIDATION_ERROR",
+                         {{key, "must be at most " + std::to_string(max) + " characters"}});
+    return v;
+}
 inline std::optional<int64_t> optInt(const JsonObject& o, const std::string& key) {
     if (!has(o, key)) return std::nullopt;
     auto v = o->get(key);
