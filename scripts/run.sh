@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-exec build/bin/atelier serve "$@"
+exec "${ATELIER_BUILD_DIR:-build}/bin/atelier" serve "$@"
