@@ -9,3 +9,14 @@ TEST(Util, IsoAndUuid) {
     EXPECT_EQ(atelier::slugify("  Hello, World! 2 "), "hello-world-2");
     EXPECT_EQ(atelier::randomHex(8).size(), 8u);
 }
+
+TEST(Util, KebabCase) {
+    EXPECT_TRUE(atelier::isKebabCase("my-project-2"));
+    EXPECT_TRUE(atelier::isKebabCase("a"));
+    EXPECT_FALSE(atelier::isKebabCase(""));
+    EXPECT_FALSE(atelier::isKebabCase("-a"));
+    EXPECT_FALSE(atelier::isKebabCase("a-"));
+    EXPECT_FALSE(atelier::isKebabCase("a--b"));
+    EXPECT_FALSE(atelier::isKebabCase("My-Project"));
+    EXPECT_FALSE(atelier::isKebabCase("a_b"));
+}

@@ -1,5 +1,7 @@
 #include "agent_store.hpp"
 
+#include <atelier/util.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -41,17 +43,6 @@ void expectString(const JsonObject& o, const std::string& key, bool allowEmpty =
     if (!o->has(key) || o->isNull(key)) return;
     if (!o->get(key).isString()) fail(key, "must be a string");
     if (!allowEmpty && o->get(key).extract<std::string>().empty()) fail(key, "must not be empty");
-}
-
-bool isKebab(const std::string& s) {
-    if (s.empty() || s.front() == '-' || s.back() == '-') return false;
-    char prev = 0;
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        if (!ok || (c == '-' && prev == '-')) return false;
-        prev = c;
-    }
-    return true;
 }
 
 void validateStringArray(const Poco::Dynamic::Var& v, const std::string& field) {
@@ -169,7 +160,7 @@ void AgentStore::validateFields(const JsonObject& b, bool creating) const {
     }
     if (b->has("slug") && !b->isNull("slug")) {
         expectString(b, "slug");
-        if (!isKebab(b->getValue<std::string>("slug"))) fail("slug", "must be kebab-case");
+        if (!atelier::isKebabCase(b->getValue<std::string>("slug"))) fail("slug", "must be kebab-case");
     }
     if (b->has("cli_name") && !b->isNull("cli_name")) {
         expectString(b, "cli_name");

@@ -70,7 +70,7 @@ std::string checkName(const std::string& raw) {
 }
 
 void checkSlug(const std::string& slug) {
-    if (!isKebabCase(slug) || slug.size() > 100)
+    if (!atelier::isKebabCase(slug) || slug.size() > 100)
         throw ProjectError(Kind::Invalid, "VALIDATION_ERROR",
                            "slug must be kebab-case (lowercase letters and digits separated by single dashes)", "slug");
     if (atelier::isUuid(slug))
@@ -109,17 +109,6 @@ std::string baseName(const std::string& path) {
 }
 
 }  // namespace
-
-bool isKebabCase(const std::string& s) {
-    if (s.empty() || s.front() == '-' || s.back() == '-') return false;
-    char prev = 0;
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        if (!ok || (c == '-' && prev == '-')) return false;
-        prev = c;
-    }
-    return true;
-}
 
 std::string normalizePath(const std::string& raw, const std::string& field) {
     if (raw.empty()) throw ProjectError(Kind::Invalid, "INVALID_PATH", field + " must not be empty", field);

@@ -98,7 +98,6 @@ struct UpdateResult {
 };
 
 // Validation helpers (throw ProjectError Invalid with the field name).
-bool isKebabCase(const std::string& s);
 // Absolute, no `..` segment, no NUL; returns the normalised path (symlinks resolved when it exists).
 std::string normalizePath(const std::string& raw, const std::string& field);
 

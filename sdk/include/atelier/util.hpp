@@ -79,6 +79,18 @@ inline std::string slugify(std::string_view in) {
     return out;
 }
 
+// Lowercase letters and digits in dash-separated words ("my-project-2"): what slugs must be.
+inline bool isKebabCase(std::string_view s) {
+    if (s.empty() || s.front() == '-' || s.back() == '-') return false;
+    char prev = 0;
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok || (c == '-' && prev == '-')) return false;
+        prev = c;
+    }
+    return true;
+}
+
 // ---- JSON body field access with uniform validation errors (400 VALIDATION_ERROR + details)
 
 inline bool has(const JsonObject& o, const std::string& key) { return o && o->has(key) && !o->isNull(key); }
