@@ -10,6 +10,13 @@
 // parsing and JSON serialisation of responses are not measured.
 //
 // Usage: tickets_bench [--tickets N] [--comments N] [--samples N] [--batch N] [--db PATH] [--keep]
+//                      [--reuse PATH]
+//
+// --reuse PATH keeps a loaded database at PATH: the first run loads it (through the domain
+// layer as usual) and saves a copy there; later runs with the same sizes copy it back
+// instead of loading again, apply the migrations added since (PRAGMA user_version counts
+// the applied ones, as the host's migration log would) and measure on the copy, so the saved
+// data is never changed by the measured writes.
 #include "comments.hpp"
 #include "profiles.hpp"
 #include "schema.hpp"
@@ -191,6 +198,7 @@ int main(int argc, char** argv) {
     int64_t nTickets = 100000, nComments = 300000, samples = 500, batch = 500;
     std::string dbPath;
     bool keep = false;
+    std::string reusePath;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -200,24 +208,62 @@ int main(int argc, char** argv) {
         else if (a == "--batch") batch = std::max<int64_t>(1, std::stoll(next()));
         else if (a == "--db") dbPath = next();
         else if (a == "--keep") keep = true;
+        else if (a == "--reuse") reusePath = next();
     }
     fs::path dir = fs::temp_directory_path() / ("tickets-bench-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     if (dbPath.empty()) dbPath = (dir / "atelier.db").string();
     fs::remove(dbPath);
+    fs::remove(dbPath + "-wal");
+    fs::remove(dbPath + "-shm");
+    // The saved data is only reused for the sizes it was loaded with.
+    std::string reuseKey = std::to_string(nTickets) + "/" + std::to_string(nComments);
+    bool reusing = false;
+    if (!reusePath.empty() && fs::exists(reusePath)) {
+        sqlite3* saved = nullptr;
+        std::string key;
+        if (sqlite3_open_v2(reusePath.c_str(), &saved, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_stmt* st = nullptr;
+            if (sqlite3_prepare_v2(saved, "SELECT sizes FROM bench_meta", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                key = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(saved);
+        if (key == reuseKey) {
+            fs::copy_file(reusePath, dbPath, fs::copy_options::overwrite_existing);
+            reusing = true;
+        } else {
+            std::printf("%s holds %s tickets/comments, not %s: loading again\n", reusePath.c_str(), key.c_str(), reuseKey.c_str());
+        }
+    }
 
     if (sqlite3_open(dbPath.c_str(), &g_ctx.db) != SQLITE_OK) return 1;
     for (auto p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"})
         sqlite3_exec(g_ctx.db, p, nullptr, nullptr, nullptr);
     sqlite3_exec(g_ctx.db,
-                 "CREATE TABLE host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id TEXT, ticket_id TEXT,"
-                 " ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT, payload TEXT, created_at TEXT)",
+                 "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id TEXT,"
+                 " ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT,"
+                 " payload TEXT, created_at TEXT)",
                  nullptr, nullptr, nullptr);
-    for (auto& m : tickets::migrations()) {
-        char* err = nullptr;
-        if (sqlite3_exec(g_ctx.db, m.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-            std::fprintf(stderr, "migration failed: %s\n", err ? err : "?");
-            return 1;
+    {
+        // Migrations not applied yet, each in its own transaction like the host's migrator.
+        sqlite3_stmt* st = nullptr;
+        int64_t applied = 0;
+        if (sqlite3_prepare_v2(g_ctx.db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            applied = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        auto steps = tickets::migrations();
+        for (size_t i = static_cast<size_t>(applied); i < steps.size(); ++i) {
+            auto t0 = std::chrono::steady_clock::now();
+            std::string sql = "BEGIN IMMEDIATE;" + steps[i] + ";PRAGMA user_version = " + std::to_string(i + 1) + ";COMMIT;";
+            char* err = nullptr;
+            if (sqlite3_exec(g_ctx.db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+                std::fprintf(stderr, "migration %zu failed: %s\n", i + 1, err ? err : "?");
+                return 1;
+            }
+            if (reusing)
+                std::printf("applied migration %zu to the saved data in %.1f s\n", i + 1,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
     }
     static const atelier_host_v1 table = makeTable();
@@ -247,7 +293,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> projects;
     for (int i = 0; i < 10; ++i) projects.push_back(atelier::newUuid());
     std::vector<std::string> agents;
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < 8 && !reusing; ++i) {
         auto p = profilesApi.create(atelier::parseObject(R"({"type":"agent","name":"Agent )" + std::to_string(i) + "\"}"));
         agents.push_back(p->getValue<std::string>("id"));
     }
@@ -260,40 +306,67 @@ int main(int argc, char** argv) {
         return atelier::parseObject(s);
     };
 
-    std::printf("loading %lld tickets and %lld comments into %s\n", static_cast<long long>(nTickets), static_cast<long long>(nComments),
-                dbPath.c_str());
-    auto loadStart = std::chrono::steady_clock::now();
     std::vector<std::pair<std::string, int64_t>> created;  // project, number
     created.reserve(static_cast<size_t>(nTickets));
-    // The load goes through the same domain calls, committed in batches of `batch` operations
-    // (the domain's own transactions join the batch's); the measured operations below each
-    // run in their own transactions exactly as a request would.
-    auto inBatches = [&](int64_t total, const std::function<void(tickets::Tickets&, tickets::Comments&, int64_t)>& op, const char* what) {
-        for (int64_t start = 0; start < total; start += batch) {
-            db.transaction([&](const atelier::Db& tx) {
-                tickets::Store batchStore = store;
-                batchStore.db = tx;
-                tickets::Tickets t(batchStore);
-                tickets::Comments c(batchStore, t);
-                for (int64_t i = start; i < std::min(total, start + batch); ++i) op(t, c, i);
-            });
-            if ((start / batch + 1) % std::max<int64_t>(1, 20000 / batch) == 0)
-                std::printf("  %lld %s\n", static_cast<long long>(std::min(total, start + batch)), what), std::fflush(stdout);
+    if (reusing) {
+        // The same projects, agents and tickets, in the order the load created them.
+        projects.clear();
+        for (auto& r : db.query("SELECT project_id FROM tickets_counters ORDER BY rowid")) projects.push_back(r.text("project_id"));
+        agents.clear();
+        for (auto& r : db.query("SELECT id FROM tickets_profiles WHERE type = 'agent' AND name LIKE 'Agent %' ORDER BY rowid"))
+            agents.push_back(r.text("id"));
+        for (auto& r : db.query("SELECT project_id, ticket_number FROM tickets_items ORDER BY id"))
+            created.emplace_back(r.text("project_id"), r.integer("ticket_number"));
+        std::printf("reusing %s: %zu tickets\n", reusePath.c_str(), created.size());
+    } else {
+        std::printf("loading %lld tickets and %lld comments into %s\n", static_cast<long long>(nTickets), static_cast<long long>(nComments),
+                    dbPath.c_str());
+        auto loadStart = std::chrono::steady_clock::now();
+        // The load goes through the same domain calls, committed in batches of `batch` operations
+        // (the domain's own transactions join the batch's); the measured operations below each
+        // run in their own transactions exactly as a request would.
+        auto inBatches = [&](int64_t total, const std::function<void(tickets::Tickets&, tickets::Comments&, int64_t)>& op, const char* what) {
+            for (int64_t start = 0; start < total; start += batch) {
+                db.transaction([&](const atelier::Db& tx) {
+                    tickets::Store batchStore = store;
+                    batchStore.db = tx;
+                    tickets::Tickets t(batchStore);
+                    tickets::Comments c(batchStore, t);
+                    for (int64_t i = start; i < std::min(total, start + batch); ++i) op(t, c, i);
+                });
+                if ((start / batch + 1) % std::max<int64_t>(1, 20000 / batch) == 0)
+                    std::printf("  %lld %s\n", static_cast<long long>(std::min(total, start + batch)), what), std::fflush(stdout);
+            }
+        };
+        inBatches(nTickets, [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
+            const auto& p = projects[static_cast<size_t>(i) % projects.size()];
+            auto created_ = t.create(p, ticketBody(i));
+            created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
+        }, "tickets");
+        inBatches(nComments, [&](tickets::Tickets&, tickets::Comments& c, int64_t) {
+            auto& [p, n] = created[rng() % created.size()];
+            auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" + jsonEscape(sentence(rng, vocab, 20)) + "}");
+            c.create(p, n, body);
+        }, "comments");
+        double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
+        std::printf("loaded in %.1f s (%.0f writes/s through the domain layer, %lld per commit)\n", loadSec,
+                    static_cast<double>(nTickets + nComments) / loadSec, static_cast<long long>(batch));
+        if (!reusePath.empty()) {
+            std::string meta = "CREATE TABLE bench_meta (sizes TEXT); INSERT INTO bench_meta VALUES ('" + reuseKey + "')";
+            // A schema change re-prepares cached statements on their next step, which frees the
+            // column names read before it: start the cache afresh.
+            for (auto& [k, st] : g_ctx.cache) sqlite3_finalize(st);
+            g_ctx.cache.clear();
+            sqlite3_exec(g_ctx.db, meta.c_str(), nullptr, nullptr, nullptr);
+            sqlite3_exec(g_ctx.db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+            // A plain copy (not VACUUM INTO) so a reused run measures the same file layout.
+            fs::copy_file(dbPath, reusePath + ".tmp", fs::copy_options::overwrite_existing);
+            fs::rename(reusePath + ".tmp", reusePath);
+            std::printf("saved the loaded data to %s\n", reusePath.c_str());
         }
-    };
-    inBatches(nTickets, [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
-        const auto& p = projects[static_cast<size_t>(i) % projects.size()];
-        auto created_ = t.create(p, ticketBody(i));
-        created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
-    }, "tickets");
-    inBatches(nComments, [&](tickets::Tickets&, tickets::Comments& c, int64_t) {
-        auto& [p, n] = created[rng() % created.size()];
-        auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" + jsonEscape(sentence(rng, vocab, 20)) + "}");
-        c.create(p, n, body);
-    }, "comments");
-    double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
-    std::printf("loaded in %.1f s (%.0f writes/s through the domain layer, %lld per commit)\n", loadSec,
-                static_cast<double>(nTickets + nComments) / loadSec, static_cast<long long>(batch));
+    }
+    // The measurements draw from their own sequence so a reused load measures the same queries.
+    rng.seed(4242);
 
     // ---- measurements
     std::vector<double> search, list, createTicket, createComment;
