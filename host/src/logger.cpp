@@ -6,6 +6,10 @@
 
 namespace atelier::host {
 
+namespace {
+constexpr size_t kAccessBatch = 512;
+}
+
 Logger::Logger(std::string accessLogPath, int minLevel) : minLevel_(minLevel) {
     if (!accessLogPath.empty()) accessFile_.open(accessLogPath, std::ios::app);
     thread_ = std::thread([this] { run(); });
@@ -27,6 +31,7 @@ void Logger::log(int level, const std::string& source, const std::string& messag
     {
         std::lock_guard lock(mutex_);
         console_.push_back(std::move(line));
+        if (console_.size() > 1) return;  // the writer has been woken already
     }
     cv_.notify_one();
 }
@@ -37,6 +42,9 @@ void Logger::access(std::string line) {
         std::lock_guard lock(mutex_);
         if (access_.size() > 100000) return;  // never grow without bound under overload
         access_.push_back(std::move(line));
+        // The writer wakes every 200 ms or at kAccessBatch lines; waking it for each request
+        // costs two context switches per request.
+        if (access_.size() != kAccessBatch + 1) return;
     }
     cv_.notify_one();
 }
@@ -57,7 +65,7 @@ void Logger::flush() {
 void Logger::run() {
     std::unique_lock lock(mutex_);
     while (true) {
-        cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || !console_.empty() || access_.size() > 512; });
+        cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || !console_.empty() || access_.size() > kAccessBatch; });
         bool stop = stopping_;
         lock.unlock();
         flush();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <string_view>
 
 namespace atelier::host {
 
@@ -34,13 +35,36 @@ void OpsLog::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+// True when `text` contains a word that any redaction pattern below needs. Most traces (hook
+// payloads, event bodies) contain none, and std::regex costs tens of microseconds per pass.
+char asciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool mayHoldSecret(const std::string& text) {
+    static const std::string_view words[] = {"token",         "secret", "passw",      "apikey", "api_key", "api-key",
+                                             "authorization", "cookie", "credential", "bearer", "basic"};
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = asciiLower(text[i]);
+        if (c != 't' && c != 's' && c != 'p' && c != 'a' && c != 'c' && c != 'b') continue;
+        for (auto w : words) {
+            if (w[0] != c || text.size() - i < w.size()) continue;
+            size_t k = 1;
+            while (k < w.size() && asciiLower(text[i + k]) == w[k]) ++k;
+            if (k == w.size()) return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
 std::string OpsLog::redact(const std::string& text) {
+    if (!mayHoldSecret(text)) return text;
     // Values of secret-looking keys in JSON and key=value text, and bearer tokens.
     static const std::regex jsonSecret(
-        R"re(("(?:[A-Za-z_-]*(?:token|secret|password|passwd|apiKey|api_key|authorization|cookie|credential)[A-Za-z_-]*)"\s*:\s*)"(?:[^"\\]|\\.)*")re",
+        R"re(("(?:[A-Za-z_-]*(?:token|secret|password|passwd|api[_-]?key|authorization|cookie|credential)[A-Za-z_-]*)"\s*:\s*)"(?:[^"\\]|\\.)*")re",
         std::regex::icase);
     static const std::regex bearer(R"((Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+)", std::regex::icase);
-    static const std::regex kv(R"(((?:token|secret|password|api_key|apikey)=)[^&\s"]+)", std::regex::icase);
+    static const std::regex kv(R"(((?:token|secret|password|api[_-]?key)=)[^&\s"]+)", std::regex::icase);
     std::string out = std::regex_replace(text, jsonSecret, "$1\"[REDACTED]\"");
     out = std::regex_replace(out, bearer, "$1 [REDACTED]");
     out = std::regex_replace(out, kv, "$1[REDACTED]");
@@ -53,6 +77,7 @@ void OpsLog::record(std::string entryJson) {
         if (queue_.size() > 200000) return;  // overload: drop rather than grow without bound
         queue_.push_back(Item{std::move(entryJson), nullptr});
         ++queued_;
+        if (queue_.size() > 1) return;  // the writer is already awake or lingering
     }
     cv_.notify_one();
 }
@@ -68,12 +93,15 @@ std::future<std::shared_ptr<const OpsEntry>> OpsLog::recordAsync(std::string ent
         }
         queue_.push_back(Item{std::move(entryJson), done});
         ++queued_;
+        urgent_ = true;
     }
     cv_.notify_one();
     return future;
 }
 
 namespace {
+constexpr size_t kBatchMax = 2000;
+constexpr auto kLinger = std::chrono::milliseconds(2);
 const std::string kLevels[] = {"debug", "info", "warning", "error"};
 
 void bound(Poco::JSON::Object& o, const std::string& key, size_t max) {
@@ -145,6 +173,7 @@ void OpsLog::removeListener(int64_t id) {
 void OpsLog::flush() {
     std::unique_lock lock(mutex_);
     uint64_t target = queued_;
+    urgent_ = true;
     cv_.notify_one();
     flushedCv_.wait_for(lock, std::chrono::seconds(5), [&] { return written_ >= target || stopping_; });
 }
@@ -209,8 +238,13 @@ void OpsLog::run() {
             if (stopping_) break;
             continue;
         }
+        // Traces arrive one per request. Lingering a moment gathers them into one transaction
+        // and one listener call instead of a commit and an SSE fan-out per request.
+        if (!stopping_ && !urgent_ && queue_.size() < kBatchMax)
+            cv_.wait_for(lock, kLinger, [&] { return stopping_ || urgent_ || queue_.size() >= kBatchMax; });
+        urgent_ = false;
         std::vector<Item> batch;
-        while (!queue_.empty() && batch.size() < 2000) {
+        while (!queue_.empty() && batch.size() < kBatchMax) {
             batch.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }

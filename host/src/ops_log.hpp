@@ -62,6 +62,8 @@ private:
     std::deque<Item> queue_;
     uint64_t queued_ = 0, written_ = 0;
     bool stopping_ = false;
+    // Someone waits for the queue to be written (recordAsync, flush): skip the linger.
+    bool urgent_ = false;
     std::thread thread_;
     std::mutex listenersMutex_;
     std::vector<std::pair<int64_t, Listener>> listeners_;

@@ -124,6 +124,27 @@ TEST(OpsRedactTest, SecretsAndBearerTokens) {
     EXPECT_NE(r.find("\"note\":\"ok\""), std::string::npos);
 }
 
+// Redaction skips texts without any trigger word; each pattern on its own must still fire,
+// whatever the case of the word.
+TEST(OpsRedactTest, EachPatternAloneIsRedacted) {
+    struct Case {
+        const char* in;
+        const char* secret;
+    };
+    for (auto c : {Case{R"({"API_KEY":"s1"})", "s1"}, Case{R"({"x-Api-Key":"s2"})", "s2"},
+                   Case{R"({"githubToken" : "s3"})", "s3"}, Case{R"({"clientSecret":"s4"})", "s4"},
+                   Case{R"({"passwd":"s5"})", "s5"}, Case{R"({"Cookie":"s6"})", "s6"},
+                   Case{R"({"aws_credentials":"s7"})", "s7"}, Case{R"({"Authorization":"s8"})", "s8"},
+                   Case{"curl -H 'BEARER s9x'", "s9x"}, Case{"basic   s10x", "s10x"}, Case{"?q=1&TOKEN=s11&b=2", "s11"},
+                   Case{"apikey=s12", "s12"}, Case{"my_password=s13", "s13"}}) {
+        std::string r = OpsLog::redact(c.in);
+        EXPECT_EQ(r.find(c.secret), std::string::npos) << c.in << " -> " << r;
+        EXPECT_NE(r.find("[REDACTED]"), std::string::npos) << c.in << " -> " << r;
+    }
+    std::string plain = R"({"hook_event_name":"PreToolUse","tool_input":{"file_path":"a.txt"}})";
+    EXPECT_EQ(OpsLog::redact(plain), plain);
+}
+
 TEST(RetentionHelpersTest, IsoChecksAndCutoffs) {
     EXPECT_TRUE(looksLikeIsoTime("2026-11-23"));
     EXPECT_TRUE(looksLikeIsoTime("2026-11-23T07:00:00.000Z"));
