@@ -1,5 +1,9 @@
 #include "run_events.hpp"
 
+#include <Poco/JSONString.h>
+
+#include <string_view>
+
 namespace agents {
 
 std::vector<std::string> RunEventLog::migrations() {
@@ -22,7 +26,21 @@ JsonObject RunEvent::toJson() const {
     return o;
 }
 
-std::string RunEvent::toJsonText() const { return atelier::toJson(toJson()); }
+// The same object as toJson(), written directly: the payload is already JSON text, and an SSE
+// frame is rendered for every event, so parsing it back only to print it again is waste.
+std::string RunEvent::toJsonText() const {
+    std::string t;
+    t.reserve(payload.size() + runId.size() + type.size() + 128);
+    t += "{\"id\":" + std::to_string(id);
+    t += ",\"run_id\":" + Poco::toJSON(runId);
+    t += ",\"sequence\":" + std::to_string(sequence);
+    t += ",\"event_type\":" + Poco::toJSON(type);
+    t += ",\"payload\":";
+    t += payload.empty() ? std::string_view("{}") : std::string_view(payload);
+    t += ",\"created_at\":" + Poco::toJSON(createdAt);
+    t += '}';
+    return t;
+}
 
 std::string RunEventLog::frame(const RunEvent& e) {
     std::string data = e.toJsonText();

@@ -161,3 +161,32 @@ TEST(RunTasks, RebuiltFromTaskEvents) {
     EXPECT_EQ(str(tasks->getObject(1), "subject"), "Fix bug");
     EXPECT_EQ(str(tasks->getObject(1), "status"), "pending");
 }
+
+// SSE frames are written from the stored payload text; they must carry exactly what the
+// JSON object view carries, escaping included (payload keys keep their stored order).
+TEST(RunEventText, MatchesTheObjectView) {
+    RunEvent e;
+    e.id = 42;
+    e.runId = "run-\"1\"";
+    e.sequence = 7;
+    e.type = "agent.message";
+    // Payloads are stored as the SDK prints them (append() writes them so).
+    auto p = atelier::makeObject();
+    p->set("text", "line\nnext \"quoted\" \xc3\xa9 \t");
+    p->set("n", atelier::parseArray("[1,2]"));
+    e.payload = atelier::toJson(p);
+    e.createdAt = "2026-11-23T10:00:00.000Z";
+    std::string text = e.toJsonText();
+    EXPECT_EQ(text, R"({"id":42,"run_id":"run-\"1\"","sequence":7,"event_type":"agent.message","payload":)" + e.payload +
+                        R"(,"created_at":"2026-11-23T10:00:00.000Z"})");
+    auto back = atelier::parseObject(text);
+    ASSERT_TRUE(back);
+    auto view = e.toJson();
+    for (auto key : {"id", "sequence"}) EXPECT_EQ(back->getValue<int64_t>(key), view->getValue<int64_t>(key)) << key;
+    for (auto key : {"run_id", "event_type", "created_at"})
+        EXPECT_EQ(back->getValue<std::string>(key), view->getValue<std::string>(key)) << key;
+    EXPECT_EQ(back->getObject("payload")->getValue<std::string>("text"), "line\nnext \"quoted\" \xc3\xa9 \t");
+    EXPECT_EQ(back->getObject("payload")->getArray("n")->size(), 2u);
+    e.payload.clear();
+    EXPECT_EQ(atelier::parseObject(e.toJsonText())->getObject("payload")->size(), 0u);
+}
