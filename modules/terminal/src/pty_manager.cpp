@@ -92,7 +92,6 @@ struct PtyManager::Session {
     int reapedExit = -1;      // the status the sweep collected, used when it finishes the session
     Clock::time_point reapedAt;
     bool finished = false;
-    std::optional<int> exitCode;
 };
 
 PtyManager::PtyManager(PtyConfig cfg) : cfg_(cfg) {}
@@ -450,8 +449,11 @@ SessionInfo PtyManager::infoOf(const Session& s) const {  // s.mu held by caller
     i.cwd = s.cwd;
     i.argv = s.argv;
     i.createdAt = s.createdAt;
-    i.running = !s.finished && !s.reaped;
-    i.exitCode = s.exitCode;
+    // A session counts as running until finish() has read its last output and replaced it
+    // with the exit record (running=false, exitCode), even while its reaped process's output
+    // is still being drained: "exited" always comes with the exit code and the exit event.
+    // alive() tells whether the process itself is still there.
+    i.running = true;
     i.outputBytes = s.scrollback.total();
     i.subscribers = s.subs.size() + s.pending.size();
     i.scrollbackBytes = s.scrollback.size();
@@ -702,41 +704,40 @@ void PtyManager::closeMaster(const std::shared_ptr<Session>& s) {
 void PtyManager::finish(const std::shared_ptr<Session>& s, int exitCode) {
     std::vector<std::shared_ptr<Subscriber>> subs, fresh;
     std::string snapshot;
+    SessionInfo rec;
     {
         std::lock_guard lock(s->mu);
         if (s->finished) return;
-        s->finished = true;
-        s->exitCode = exitCode;
+        s->finished = true;  // every byte read so far has been delivered; nothing follows
         if (!s->pending.empty()) snapshot = s->scrollback.snapshot();
         for (auto& p : s->pending) fresh.push_back(p.second);
         for (auto& p : s->subs) subs.push_back(p.second);
         s->subs.clear();
         s->pending.clear();
+        rec = infoOf(*s);
+    }
+    rec.running = false;
+    rec.exitCode = exitCode;
+    rec.exitedAt = nowIsoUtc();
+    closeMaster(s);
+    killGroup(s->pid, true);  // leftovers of the process group, counted by dyingCount() from now
+    // First the hook (terminal.exited, the ops log), then the record, then the clients: whoever
+    // finds the session exited also finds its exit event, and a client that got the exit frame
+    // finds the session exited.
+    if (exitHook_) exitHook_(rec);
+    {
+        std::lock_guard lock(mu_);
+        auto it = sessions_.find(s->id);
+        if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+        bySeq_.erase(s->seq);
+        recent_.push_back(std::move(rec));
+        while (recent_.size() > cfg_.recentExits) recent_.pop_front();
     }
     for (auto& f : fresh)
         if (f->onRestore) f->onRestore(snapshot);
     subs.insert(subs.end(), fresh.begin(), fresh.end());
     for (auto& sub : subs)
         if (sub->onExit) sub->onExit(exitCode);
-    closeMaster(s);
-    killGroup(s->pid, true);  // leftovers of the process group
-    SessionInfo rec;
-    {
-        std::lock_guard lock(s->mu);
-        rec = infoOf(*s);
-    }
-    rec.running = false;
-    rec.exitCode = exitCode;
-    rec.exitedAt = nowIsoUtc();
-    {
-        std::lock_guard lock(mu_);
-        auto it = sessions_.find(s->id);
-        if (it != sessions_.end() && it->second == s) sessions_.erase(it);
-        bySeq_.erase(s->seq);
-        recent_.push_back(rec);
-        while (recent_.size() > cfg_.recentExits) recent_.pop_front();
-    }
-    if (exitHook_) exitHook_(rec);
 }
 
 void PtyManager::killGroup(pid_t pid, bool alreadyReaped) {

@@ -69,7 +69,7 @@ struct SessionInfo {
     std::string cwd;
     std::vector<std::string> argv;
     std::string createdAt;
-    bool running = true;
+    bool running = true;  // false only in exit records
     std::optional<int> exitCode;
     std::string exitedAt;
     uint64_t outputBytes = 0;  // total bytes read from the PTY
@@ -106,14 +106,16 @@ public:
     // the loop thread. nullopt when unknown.
     std::optional<uint64_t> attach(const std::string& id, Subscriber sub);
     void detach(const std::string& id, uint64_t subscriberId);
-    // Live session, or the record of a recently exited one.
+    // Live session, or the record of a recently exited one (running=false, exitCode).
     std::optional<SessionInfo> info(const std::string& id) const;
     bool alive(const std::string& id) const;  // live and its process not yet reaped
     std::vector<SessionInfo> list() const;
     size_t count() const;
     // Output since absolute offset `from` (still retained); *start gets the actual offset.
     std::optional<std::string> output(const std::string& id, uint64_t from, uint64_t* start, uint64_t* total) const;
-    // Runs on the loop thread after a session's process exited and the session was torn down.
+    // Runs on the loop thread once a session's process exited and its last output was
+    // delivered, before info() reports the session as exited and before the subscribers'
+    // onExit.
     void onSessionExit(std::function<void(const SessionInfo&)> fn) { exitHook_ = std::move(fn); }
     // Waits until the loop has processed everything posted so far (tests, benchmarks).
     void sync();

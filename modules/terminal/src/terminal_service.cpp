@@ -79,7 +79,7 @@ std::optional<std::string> TerminalService::activeScoped(const std::string& work
     std::lock_guard lock(mu_);
     auto it = scoped_.find(key(worktreePath, scope));
     if (it == scoped_.end()) return std::nullopt;
-    if (!pty_.info(it->second) || !pty_.info(it->second)->running) return std::nullopt;
+    if (!pty_.alive(it->second)) return std::nullopt;
     return it->second;
 }
 

@@ -7,7 +7,9 @@
 #include <atelier/util.hpp>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
@@ -86,6 +88,32 @@ public:
             current->routes_.push_back(Route{atelier::route::Pattern(atelier::view(pattern)), *cb, ud});
             return current->orig_(c, pattern, cb, ud);
         };
+        // The loop thread sends and closes; waitSent() and waitClosed() let the test thread
+        // wait for that safely.
+        origSend_ = api->ws_send;
+        api->ws_send = [](atelier_websocket* ws, atelier_str data, int binary) -> int {
+            std::lock_guard lock(sendMu_);
+            int r = origSend_(ws, data, binary);
+            sendCv_.notify_all();
+            return r;
+        };
+        origClose_ = api->ws_close;
+        api->ws_close = [](atelier_websocket* ws, int code, atelier_str reason) {
+            std::lock_guard lock(sendMu_);
+            origClose_(ws, code, reason);
+            sendCv_.notify_all();
+        };
+    }
+    // Waits until `n` frames were sent to `ws` (the first one is the restore frame: output
+    // produced after it is streamed, earlier output is part of its snapshot).
+    bool waitSent(atelier_websocket* ws, size_t n, int ms = 5000) {
+        std::unique_lock lock(sendMu_);
+        return sendCv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return ws->sent.size() >= n; });
+    }
+    // Waits until the module closed `ws`; nothing is sent to it afterwards.
+    bool waitClosed(atelier_websocket* ws, int ms = 5000) {
+        std::unique_lock lock(sendMu_);
+        return sendCv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return ws->closed; });
     }
     atelier_websocket* open(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
         std::string path = target.substr(0, target.find('?'));
@@ -133,6 +161,10 @@ private:
         void* ud;
     };
     decltype(atelier_host_v1::ws_route_add) orig_ = nullptr;
+    static inline decltype(atelier_host_v1::ws_send) origSend_ = nullptr;
+    static inline decltype(atelier_host_v1::ws_close) origClose_ = nullptr;
+    static inline std::mutex sendMu_;
+    static inline std::condition_variable sendCv_;
     std::deque<Route> routes_;
     std::vector<std::unique_ptr<atelier_websocket>> sockets_;
     std::map<atelier_websocket*, Route*> owner_;
@@ -140,8 +172,8 @@ private:
 
 struct Env {
     TempDir root;
+    WsClients ws;  // outlives the host: the loop thread may still send until the module stops
     FakeHost host;
-    WsClients ws;
     explicit Env(bool withWorktrees = true, const std::string& config = R"({"killGraceMs":300})") {
         FakeWorktrees::rootPath = root.path;
         std::filesystem::create_directories(root.path + "/feat-a");
@@ -402,11 +434,15 @@ TEST(TerminalModule, WebSocketProtocolEchoRestoreExit) {
     auto* ws = env.ws.open("/api/terminals/" + id + "/ws");
     ASSERT_NE(ws, nullptr);
     EXPECT_FALSE(ws->closed);
+    // The loop thread takes the restore snapshot after on_open returned; input sent before
+    // that can have its output end up in the snapshot instead of in a binary frame.
+    ASSERT_TRUE(env.ws.waitSent(ws, 1));
     env.ws.message(ws, R"({"type":"resize","cols":50,"rows":10})");
     EXPECT_TRUE(waitUntil([&] { return env.info(id)->getValue<int>("cols") == 50; }, 2000));
     env.ws.message(ws, "hello\r");
     ASSERT_TRUE(env.waitExited(id));
-    // The loop delivered everything before recording the exit: the frames are stable now.
+    // The exit frame and the close follow the exit record; after the close the frames are stable.
+    ASSERT_TRUE(env.ws.waitClosed(ws));
     ASSERT_GE(ws->sent.size(), 2u);
     EXPECT_FALSE(ws->sent.front().second);
     auto restore = atelier::parseObject(ws->sent.front().first);
