@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -26,6 +28,21 @@ long rssKb(pid_t pid) {
     while (std::getline(in, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
     return -1;
+}
+
+// The server's CPU time (user + system) in microseconds: a figure that stays meaningful when
+// the bench clients and other work share the cores and throughput numbers swing.
+double cpuUs(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14) utime = std::stoull(f);
+        if (i == 15) stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -106,6 +123,7 @@ int main(int argc, char** argv) {
     });
     const int clients = 8;
     std::atomic<int> next{0}, failures{0};
+    double cpu0 = cpuUs(server.pid());
     auto t0 = Clock::now();
     std::vector<std::thread> posters;
     for (int c = 0; c < clients; ++c)
@@ -130,14 +148,18 @@ int main(int argc, char** argv) {
     for (auto& t : posters) t.join();
     auto persisted = Clock::now();
     reader.join();
+    double hookCpu = (cpuUs(server.pid()) - cpu0) / hookEvents;
     double persistSec = ms(persisted - t0) / 1000, streamSec = ms(streamDone - t0) / 1000;
     std::printf("2. hook ingestion: %d events, %d clients: persisted %.0f events/s, streamed %.0f events/s (failures %d; target >= 5000/s)\n",
                 hookEvents, clients, hookEvents / persistSec, hookEvents / streamSec, failures.load());
+    std::printf("   server CPU per hook event: %.0f us (persist, stream, trace; both cores would sustain %.0f events/s)\n", hookCpu,
+                2e6 / hookCpu);
 
     // Host baseline for context: the same 8 keep-alive clients on GET /api/health.
     {
         std::atomic<int> n{0};
         const int total = 5000;
+        double hcpu0 = cpuUs(server.pid());
         auto h0 = Clock::now();
         std::vector<std::thread> ts;
         for (int c = 0; c < clients; ++c)
@@ -154,7 +176,9 @@ int main(int argc, char** argv) {
                 }
             });
         for (auto& t : ts) t.join();
-        std::printf("   (host baseline, same clients: GET /api/health %.0f requests/s)\n", total / (ms(Clock::now() - h0) / 1000));
+        double healthSec = ms(Clock::now() - h0) / 1000;
+        std::printf("   (host baseline, same clients: GET /api/health %.0f requests/s, server CPU %.0f us per request)\n",
+                    total / healthSec, (cpuUs(server.pid()) - hcpu0) / total);
     }
 
     // 3. memory with N concurrent runs (mock `hang` keeps each run alive)

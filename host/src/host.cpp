@@ -127,7 +127,7 @@ void Host::traceRequest(const atelier_request& req, const atelier_response& res,
         if (Poco::icompare(k, "content-type") == 0) resType = v;
     setPayload(o, "requestPayload", req.body, reqType);
     if (!res.stream) setPayload(o, "responsePayload", res.body, resType);
-    ops_->record(atelier::toJson(o));
+    ops_->record(std::make_unique<Poco::JSON::Object>(std::move(*o)));
 }
 
 }  // namespace atelier::host

@@ -75,9 +75,20 @@ void OpsLog::record(std::string entryJson) {
     {
         std::lock_guard lock(mutex_);
         if (queue_.size() > 200000) return;  // overload: drop rather than grow without bound
-        queue_.push_back(Item{std::move(entryJson), nullptr});
+        queue_.push_back(Item{std::move(entryJson), nullptr, nullptr});
         ++queued_;
         if (queue_.size() > 1) return;  // the writer is already awake or lingering
+    }
+    cv_.notify_one();
+}
+
+void OpsLog::record(std::unique_ptr<Poco::JSON::Object> entry) {
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() > 200000) return;
+        queue_.push_back(Item{{}, std::move(entry), nullptr});
+        ++queued_;
+        if (queue_.size() > 1) return;
     }
     cv_.notify_one();
 }
@@ -91,7 +102,7 @@ std::future<std::shared_ptr<const OpsEntry>> OpsLog::recordAsync(std::string ent
             done->set_value(nullptr);
             return future;
         }
-        queue_.push_back(Item{std::move(entryJson), done});
+        queue_.push_back(Item{std::move(entryJson), nullptr, done});
         ++queued_;
         urgent_ = true;
     }
@@ -183,7 +194,8 @@ void OpsLog::writeBatch(std::vector<Item>& batch) {
     std::vector<std::shared_ptr<const OpsEntry>> results(batch.size());
     storage_.transaction([&](void* txn) {
         for (size_t bi = 0; bi < batch.size(); ++bi) {
-            auto o = parseObject(batch[bi].json);
+            Poco::JSON::Object::Ptr o = batch[bi].object ? Poco::JSON::Object::Ptr(new Poco::JSON::Object(std::move(*batch[bi].object)))
+                                                        : parseObject(batch[bi].json);
             if (!o) continue;
             normalize(*o);
             std::string created = o->optValue<std::string>("timestamp", nowIso());

@@ -35,6 +35,8 @@ public:
     void stop();
     // Queues an entry (JSON object text with at least level, source, message).
     void record(std::string entryJson);
+    // The same for an entry already built as an object (request traces): no text round trip.
+    void record(std::unique_ptr<Poco::JSON::Object> entry);
     // Queues an entry and returns the stored one (with id and timestamp) once written; an
     // empty future value when the entry was rejected (not an object) or the queue is full.
     std::future<std::shared_ptr<const OpsEntry>> recordAsync(std::string entryJson);
@@ -52,7 +54,8 @@ public:
 private:
     void run();
     struct Item {
-        std::string json;
+        std::string json;  // the entry as text, or
+        std::unique_ptr<Poco::JSON::Object> object;  // as an object
         std::shared_ptr<std::promise<std::shared_ptr<const OpsEntry>>> done;
     };
     void writeBatch(std::vector<Item>& batch);
