@@ -121,6 +121,72 @@ CREATE TABLE tickets_notes (
   todos TEXT NOT NULL DEFAULT '[]', git_policy TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
   PRIMARY KEY (project_id, source, issue_id));
 )SQL",
+        // 6: both full-text indexes file each document under its project too (a `scope` token,
+        // see scopeToken), so a search within a project visits and ranks only that project's
+        // matches; a 3-character prefix index answers short prefixes (the porter stemmer turns
+        // "runs*" into "run*") with one doclist instead of merging every term that starts so.
+        // The indexes are external-content over views that supply the scope; a comment takes
+        // its ticket's, so a ticket's comments leave the index before the ticket does (as
+        // Tickets::remove deletes them). Rebuilt from the existing rows, then optimised into one
+        // segment each so the first writes after the upgrade do not merge into the rebuilt ones.
+        R"SQL(
+DROP TRIGGER tickets_items_fts_ai;
+DROP TRIGGER tickets_items_fts_ad;
+DROP TRIGGER tickets_items_fts_au;
+DROP TRIGGER tickets_comments_fts_ai;
+DROP TRIGGER tickets_comments_fts_ad;
+DROP TRIGGER tickets_comments_fts_au;
+DROP TABLE tickets_fts;
+DROP TABLE tickets_comments_fts;
+CREATE VIEW tickets_fts_source AS
+  SELECT id, title, coalesce(body, '') AS body, 'p' || hex(project_id) || '0' AS scope FROM tickets_items;
+CREATE VIRTUAL TABLE tickets_fts USING fts5(title, body, scope, content='tickets_fts_source', content_rowid='id',
+  tokenize='porter unicode61', prefix='3');
+CREATE TRIGGER tickets_items_fts_ai AFTER INSERT ON tickets_items BEGIN
+  INSERT INTO tickets_fts(rowid, title, body, scope)
+    VALUES (new.id, new.title, coalesce(new.body, ''), 'p' || hex(new.project_id) || '0');
+END;
+CREATE TRIGGER tickets_items_fts_ad AFTER DELETE ON tickets_items BEGIN
+  INSERT INTO tickets_fts(tickets_fts, rowid, title, body, scope)
+    VALUES ('delete', old.id, old.title, coalesce(old.body, ''), 'p' || hex(old.project_id) || '0');
+END;
+CREATE TRIGGER tickets_items_fts_au AFTER UPDATE OF title, body, project_id ON tickets_items BEGIN
+  INSERT INTO tickets_fts(tickets_fts, rowid, title, body, scope)
+    VALUES ('delete', old.id, old.title, coalesce(old.body, ''), 'p' || hex(old.project_id) || '0');
+  INSERT INTO tickets_fts(rowid, title, body, scope)
+    VALUES (new.id, new.title, coalesce(new.body, ''), 'p' || hex(new.project_id) || '0');
+END;
+CREATE VIEW tickets_comments_fts_source AS
+  SELECT c.id, c.body, 'p' || hex(t.project_id) || '0' AS scope FROM tickets_comments c JOIN tickets_items t ON t.id = c.ticket_id;
+CREATE VIRTUAL TABLE tickets_comments_fts USING fts5(body, scope, content='tickets_comments_fts_source', content_rowid='id',
+  tokenize='porter unicode61', prefix='3');
+CREATE TRIGGER tickets_comments_fts_ai AFTER INSERT ON tickets_comments BEGIN
+  INSERT INTO tickets_comments_fts(rowid, body, scope)
+    VALUES (new.id, new.body, (SELECT 'p' || hex(project_id) || '0' FROM tickets_items WHERE id = new.ticket_id));
+END;
+CREATE TRIGGER tickets_comments_fts_ad AFTER DELETE ON tickets_comments BEGIN
+  INSERT INTO tickets_comments_fts(tickets_comments_fts, rowid, body, scope)
+    VALUES ('delete', old.id, old.body, (SELECT 'p' || hex(project_id) || '0' FROM tickets_items WHERE id = old.ticket_id));
+END;
+CREATE TRIGGER tickets_comments_fts_au AFTER UPDATE OF body, ticket_id ON tickets_comments BEGIN
+  INSERT INTO tickets_comments_fts(tickets_comments_fts, rowid, body, scope)
+    VALUES ('delete', old.id, old.body, (SELECT 'p' || hex(project_id) || '0' FROM tickets_items WHERE id = old.ticket_id));
+  INSERT INTO tickets_comments_fts(rowid, body, scope)
+    VALUES (new.id, new.body, (SELECT 'p' || hex(project_id) || '0' FROM tickets_items WHERE id = new.ticket_id));
+END;
+-- A ticket moving to another project takes its comments' index entries along.
+CREATE TRIGGER tickets_items_scope_au AFTER UPDATE OF project_id ON tickets_items
+  WHEN old.project_id IS NOT new.project_id BEGIN
+  INSERT INTO tickets_comments_fts(tickets_comments_fts, rowid, body, scope)
+    SELECT 'delete', id, body, 'p' || hex(old.project_id) || '0' FROM tickets_comments WHERE ticket_id = new.id;
+  INSERT INTO tickets_comments_fts(rowid, body, scope)
+    SELECT id, body, 'p' || hex(new.project_id) || '0' FROM tickets_comments WHERE ticket_id = new.id;
+END;
+INSERT INTO tickets_fts(tickets_fts) VALUES ('rebuild');
+INSERT INTO tickets_comments_fts(tickets_comments_fts) VALUES ('rebuild');
+INSERT INTO tickets_fts(tickets_fts) VALUES ('optimize');
+INSERT INTO tickets_comments_fts(tickets_comments_fts) VALUES ('optimize');
+)SQL",
     };
 }
 

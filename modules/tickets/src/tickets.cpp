@@ -428,53 +428,96 @@ JsonArray Tickets::list(const TicketFilter& f) const {
         }
         if (fts.empty() && !numberQuery) return atelier::makeArray();
     }
-    std::string sql = "SELECT t.* FROM tickets_items t";
-    std::vector<Param> ps;
-    if (searching) {
-        sql += " JOIN (" + searchSubquery(numberQuery) + ") s ON s.id = t.id";
-        ps.emplace_back(fts.empty() ? std::string("\"\"") : fts);
-        ps.emplace_back(fts.empty() ? std::string("\"\"") : fts);
-        if (numberQuery) ps.emplace_back(number);
-    }
     std::vector<std::string> where;
+    std::vector<Param> wherePs;
     auto now = nowIso();
-    if (f.projectId) where.push_back("t.project_id = ?"), ps.emplace_back(*f.projectId);
-    if (f.status) where.push_back("t.status = ?"), ps.emplace_back(*f.status);
-    if (f.priority) where.push_back("t.priority = ?"), ps.emplace_back(*f.priority);
-    if (f.authorId) where.push_back("t.author_id = ?"), ps.emplace_back(*f.authorId);
-    if (f.assigneeId) where.push_back("t.assignee_id = ?"), ps.emplace_back(*f.assigneeId);
-    if (f.claimedById) where.push_back("t.claimed_by_id = ?"), ps.emplace_back(*f.claimedById);
-    if (f.milestoneId) where.push_back("t.milestone_id = ?"), ps.emplace_back(*f.milestoneId);
+    if (f.projectId) where.push_back("t.project_id = ?"), wherePs.emplace_back(*f.projectId);
+    if (f.status) where.push_back("t.status = ?"), wherePs.emplace_back(*f.status);
+    if (f.priority) where.push_back("t.priority = ?"), wherePs.emplace_back(*f.priority);
+    if (f.authorId) where.push_back("t.author_id = ?"), wherePs.emplace_back(*f.authorId);
+    if (f.assigneeId) where.push_back("t.assignee_id = ?"), wherePs.emplace_back(*f.assigneeId);
+    if (f.claimedById) where.push_back("t.claimed_by_id = ?"), wherePs.emplace_back(*f.claimedById);
+    if (f.milestoneId) where.push_back("t.milestone_id = ?"), wherePs.emplace_back(*f.milestoneId);
     if (f.unclaimed && *f.unclaimed) {
         where.push_back("(t.claimed_by_id IS NULL OR (t.claim_expires_at IS NOT NULL AND t.claim_expires_at <= ?))");
-        ps.emplace_back(now);
+        wherePs.emplace_back(now);
     } else if (f.unclaimed && !*f.unclaimed) {
         where.push_back("(t.claimed_by_id IS NOT NULL AND (t.claim_expires_at IS NULL OR t.claim_expires_at > ?))");
-        ps.emplace_back(now);
+        wherePs.emplace_back(now);
     }
     if (f.expiredClaims && *f.expiredClaims) {
         where.push_back("(t.claimed_by_id IS NOT NULL AND t.claim_expires_at IS NOT NULL AND t.claim_expires_at <= ?)");
-        ps.emplace_back(now);
+        wherePs.emplace_back(now);
     }
     if (!f.labelIds.empty()) {
         where.push_back("t.id IN (SELECT ticket_id FROM tickets_ticket_labels WHERE label_id IN (" +
                         placeholders(f.labelIds.size()) + "))");
-        for (auto l : f.labelIds) ps.emplace_back(l);
+        for (auto l : f.labelIds) wherePs.emplace_back(l);
     }
-    for (size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
+    std::string whereSql;
+    for (size_t i = 0; i < where.size(); ++i) whereSql += (i ? " AND " : " WHERE ") + where[i];
     std::string order = f.sortOrder == "asc" ? "ASC" : "DESC";
-    if (searching && f.sortBy.empty()) sql += " ORDER BY s.rank, t.updated_at DESC, t.id DESC";
-    else {
-        std::string col = f.sortBy.empty() ? "created_at" : f.sortBy;
-        sql += " ORDER BY t." + col + " " + order + ", t.id " + order;
+    bool byRank = searching && f.sortBy.empty();
+    std::string orderSql = byRank ? " ORDER BY s.rank, t.updated_at DESC, t.id DESC"
+                                  : " ORDER BY t." + (f.sortBy.empty() ? std::string("created_at") : f.sortBy) + " " + order +
+                                        ", t.id " + order;
+    int64_t limit = std::clamp<int64_t>(f.limit, 1, 100), offset = std::max<int64_t>(f.offset, 0);
+
+    auto page = [&](bool withComments, int64_t pageLimit, int64_t pageOffset) {
+        std::string sql;
+        std::vector<Param> ps;
+        if (searching) {
+            // Materialised so bm25 is computed inside the full-text scan that produced the row.
+            sql = "WITH s AS MATERIALIZED (" + searchSubquery(withComments, numberQuery, f.projectId.has_value()) + ") ";
+            ps.emplace_back(matchExpression(fts, "{title body}", f.projectId));
+            if (withComments) ps.emplace_back(matchExpression(fts, "body", f.projectId));
+            if (numberQuery) {
+                ps.emplace_back(number);
+                if (f.projectId) ps.emplace_back(*f.projectId);
+            }
+        }
+        sql += "SELECT t.* FROM tickets_items t";
+        if (searching) sql += " JOIN s ON s.id = t.id";
+        sql += whereSql + orderSql + " LIMIT ? OFFSET ?";
+        ps.insert(ps.end(), wherePs.begin(), wherePs.end());
+        ps.emplace_back(pageLimit);
+        ps.emplace_back(pageOffset);
+        return s_.db.query(sql, ps);
+    };
+    std::vector<Row> rows;
+    // Bounds the exclusion list below to a modest number of parameters; deeper pages take the
+    // single query over both indexes.
+    constexpr int64_t kStepwiseMax = 500;
+    if (byRank && offset + limit <= kStepwiseMax) {
+        // Comment-only hits rank after every title/body hit (0.0 against a negative bm25) and
+        // among themselves by updated_at, id. So the title/body hits (and the number match)
+        // are ranked first, and the comment index is consulted only when they do not fill the
+        // page, for the tickets not among them, without ranking.
+        auto first = page(false, offset + limit, 0);
+        if (static_cast<int64_t>(first.size()) < offset + limit) {
+            std::string sql =
+                "WITH s AS MATERIALIZED (SELECT DISTINCT c.ticket_id AS id FROM tickets_comments_fts CROSS JOIN tickets_comments c"
+                " ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?)"
+                " SELECT t.* FROM tickets_items t JOIN s ON s.id = t.id" +
+                whereSql;
+            std::vector<Param> ps{matchExpression(fts, "body", f.projectId)};
+            ps.insert(ps.end(), wherePs.begin(), wherePs.end());
+            if (!first.empty()) {
+                sql += std::string(where.empty() ? " WHERE" : " AND") + " t.id NOT IN (" + placeholders(first.size()) + ")";
+                for (auto& r : first) ps.emplace_back(r.integer("id"));
+            }
+            sql += " ORDER BY t.updated_at DESC, t.id DESC LIMIT ?";
+            ps.emplace_back(offset + limit - static_cast<int64_t>(first.size()));
+            auto rest = s_.db.query(sql, ps);
+            first.insert(first.end(), rest.begin(), rest.end());
+        }
+        if (static_cast<int64_t>(first.size()) > offset) rows.assign(first.begin() + offset, first.end());
+    } else {
+        rows = page(searching, limit, offset);
     }
-    sql += " LIMIT ? OFFSET ?";
-    ps.emplace_back(std::clamp<int64_t>(f.limit, 1, 100));
-    ps.emplace_back(std::max<int64_t>(f.offset, 0));
-    auto rows = s_.db.query(sql, ps);
     auto out = withRelations(rows, f.viewerId.value_or(""));
     if (searching) {
-        auto hits = searchContexts(s_.db, fts, rows, *f.search);
+        auto hits = searchContexts(s_.db, fts, rows, *f.search, f.projectId);
         for (size_t i = 0; i < rows.size(); ++i) {
             auto o = out->getObject(static_cast<unsigned>(i));
             auto h = hits.find(rows[i].integer("id"));

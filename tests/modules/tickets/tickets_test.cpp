@@ -1,8 +1,13 @@
 // Tickets over the fake host: CRUD, numbering, filters, search, comments and mentions,
 // claims, timeline, labels, milestones, profiles, hooks.
 #include "fakes.hpp"
+#include "schema.hpp"
+#include "search.hpp"
 
 #include <sqlite3.h>
+
+#include <map>
+#include <set>
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
@@ -181,6 +186,173 @@ TEST_F(TicketsTest, FullTextSearchWithStemmingSnippetsAndSources) {
     EXPECT_EQ(host.request("GET", "/api/tickets?search=renamed").jsonArray()->size(), 1u);
     host.request("DELETE", kTickets + "3");
     EXPECT_EQ(host.request("GET", "/api/tickets?search=parser").jsonArray()->size(), 0u);
+}
+
+TEST_F(TicketsTest, SearchWithinAProjectReturnsOnlyItsTicketsWithSourcesAndSnippets) {
+    // The same words in every project: alpha's hits must come back, with their own sources.
+    create("Parser crashes on unicode", R"(,"body":"stack trace attached")");                          // alpha #1: title
+    create("Startup is slow", R"(,"body":"the parser crashes when the cache is cold")");              // alpha #2: body
+    create("Quiet one", R"(,"body":"nothing here")");                                               // alpha #3: comment
+    ASSERT_EQ(host.request("POST", kTickets + "3/comments", R"({"author_id":"user-1","body":"seen the parser crashing again"})").status, 201);
+    create("Parser crashes on unicode", R"(,"body":"parser crashes")", "beta");
+    ASSERT_EQ(host.request("POST", "/api/projects/beta/tickets/by-number/1/comments", R"({"author_id":"user-1","body":"parser crashes"})").status, 201);
+    // Tickets of further projects, written straight to the table: the triggers index them too.
+    for (int p = 0; p < 6; ++p)
+        for (int n = 1; n <= 3; ++n)
+            sql("INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, created_at, updated_at)"
+                " VALUES ('project-" + std::to_string(p) + "', " + std::to_string(n) +
+                ", 'user-1', 'Parser crashes " + std::to_string(n) + "', 'the parser crashes', '2024-01-01T00:00:00.000Z',"
+                " '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')");
+
+    auto all = host.request("GET", "/api/tickets?search=parser%20crash&limit=100").jsonArray();
+    EXPECT_EQ(all->size(), 3u + 1u + 18u);
+
+    auto hits = host.request("GET", "/api/tickets?search=parser%20crash&project_id=alpha").jsonArray();
+    ASSERT_EQ(hits->size(), 3u);
+    std::map<int, std::pair<std::string, std::string>> byNumber;
+    for (size_t i = 0; i < hits->size(); ++i) {
+        auto o = hits->getObject(static_cast<unsigned>(i));
+        EXPECT_EQ(o->getValue<std::string>("project_id"), kAlphaId);
+        byNumber[o->getValue<int>("ticket_number")] = {o->getValue<std::string>("match_source"), o->getValue<std::string>("match_context")};
+    }
+    EXPECT_EQ(byNumber[1].first, "title");
+    EXPECT_NE(byNumber[1].second.find("«Parser» «crashes»"), std::string::npos) << byNumber[1].second;
+    EXPECT_EQ(byNumber[2].first, "body");
+    EXPECT_NE(byNumber[2].second.find("«parser» «crashes»"), std::string::npos) << byNumber[2].second;
+    EXPECT_EQ(byNumber[3].first, "comment");
+    EXPECT_NE(byNumber[3].second.find("«parser» «crashing»"), std::string::npos) << byNumber[3].second;
+    // title (weighted 5x) ranks before body, comment-only hits last
+    EXPECT_EQ(hits->getObject(0)->getValue<int>("ticket_number"), 1);
+    EXPECT_EQ(hits->getObject(2)->getValue<int>("ticket_number"), 3);
+
+    auto beta = host.request("GET", "/api/tickets?search=crashes&project_id=beta").jsonArray();
+    ASSERT_EQ(beta->size(), 1u);
+    EXPECT_EQ(beta->getObject(0)->getValue<std::string>("project_id"), kBetaId);
+    EXPECT_EQ(beta->getObject(0)->getValue<std::string>("match_source"), "title");
+    // a number matches within the project only (every project here has a #2)
+    auto num = host.request("GET", "/api/tickets?search=2&project_id=alpha").jsonArray();
+    ASSERT_EQ(num->size(), 1u);
+    EXPECT_EQ(num->getObject(0)->getValue<std::string>("project_id"), kAlphaId);
+    EXPECT_EQ(num->getObject(0)->getValue<int>("ticket_number"), 2);
+    EXPECT_EQ(num->getObject(0)->getValue<std::string>("match_source"), "title");
+    // a short prefix (the stemmer makes "crashs" "crash*") still finds every form
+    EXPECT_EQ(host.request("GET", "/api/tickets?search=cra&project_id=alpha").jsonArray()->size(), 3u);
+    EXPECT_EQ(host.request("GET", "/api/tickets?search=crashs&project_id=alpha").jsonArray()->size(), 3u);
+    // hostile input scoped to a project never errors either
+    for (std::string q : {"%22AND%20OR%20NOT%28", "NEAR(a%20b)", "scope%3Ax", "%7Bscope%7D%3A%20p", "-x"})
+        EXPECT_EQ(host.request("GET", "/api/tickets?project_id=alpha&search=" + q).status, 200) << q;
+
+    // deleting a ticket with comments leaves both indexes consistent with their tables
+    EXPECT_EQ(host.request("DELETE", kTickets + "3").status, 204);
+    host.request("PATCH", kTickets + "2", R"({"title":"Startup is slow, parser too"})");
+    sql("INSERT INTO tickets_fts(tickets_fts, rank) VALUES ('integrity-check', 1)");
+    sql("INSERT INTO tickets_comments_fts(tickets_comments_fts, rank) VALUES ('integrity-check', 1)");
+    EXPECT_EQ(host.request("GET", "/api/tickets?search=crashing&project_id=alpha").jsonArray()->size(), 2u);
+}
+
+TEST_F(TicketsTest, SearchPagesAcrossTitleAndCommentHitsInRankOrder) {
+    // Five title hits and four comment-only hits: every page must be the matching slice of
+    // the full ranking, whichever side of the boundary it falls on.
+    for (int i = 1; i <= 5; ++i) create("Deploy step " + std::to_string(i));
+    for (int i = 6; i <= 9; ++i) {
+        create("Other " + std::to_string(i));
+        ASSERT_EQ(host.request("POST", kTickets + std::to_string(i) + "/comments", R"({"author_id":"user-1","body":"deploy failed"})").status, 201);
+    }
+    create("Unrelated");
+    // a comment on a title hit does not make it a comment hit
+    ASSERT_EQ(host.request("POST", kTickets + "2/comments", R"({"author_id":"user-1","body":"deploy again"})").status, 201);
+    auto numbers = [&](const std::string& query) {
+        std::vector<int> out;
+        auto arr = host.request("GET", "/api/tickets?project_id=alpha&search=deploy" + query).jsonArray();
+        for (size_t i = 0; i < arr->size(); ++i) out.push_back(arr->getObject(static_cast<unsigned>(i))->getValue<int>("ticket_number"));
+        return out;
+    };
+    auto full = numbers("&limit=100");
+    ASSERT_EQ(full.size(), 9u);
+    std::set<int> titles(full.begin(), full.begin() + 5), comments(full.begin() + 5, full.end());
+    EXPECT_EQ(titles, (std::set<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(comments, (std::set<int>{6, 7, 8, 9}));
+    // comment-only hits among themselves: most recently updated first
+    EXPECT_EQ(std::vector<int>(full.begin() + 5, full.end()), (std::vector<int>{9, 8, 7, 6}));
+    for (int limit : {1, 2, 3, 4, 5}) {
+        for (int offset = 0; offset <= 10; ++offset) {
+            auto page = numbers("&limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset));
+            std::vector<int> want(full.begin() + std::min<size_t>(offset, full.size()),
+                                  full.begin() + std::min<size_t>(offset + limit, full.size()));
+            EXPECT_EQ(page, want) << "limit " << limit << " offset " << offset;
+        }
+    }
+    // filters apply to both kinds of hits
+    host.request("PATCH", kTickets + "7", R"({"status":"closed"})");
+    host.request("PATCH", kTickets + "3", R"({"status":"closed"})");
+    auto closed = numbers("&status=closed");
+    EXPECT_EQ(closed, (std::vector<int>{3, 7}));
+    auto open = numbers("&status=open&limit=6");
+    ASSERT_EQ(open.size(), 6u);
+    EXPECT_EQ(std::set<int>(open.begin(), open.begin() + 4), (std::set<int>{1, 2, 4, 5}));
+    EXPECT_EQ(std::vector<int>(open.begin() + 4, open.end()), (std::vector<int>{9, 8}));
+    // an explicit sort puts both kinds together
+    auto byCreated = numbers("&sort_by=created_at&sort_order=asc&limit=100");
+    EXPECT_EQ(byCreated, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(SearchMigration, RebuildsTheIndexesOfExistingTicketsAndComments) {
+    // Data written under migrations 1-5, then migration 6: the rebuilt indexes find it by
+    // project and stay consistent through later writes.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+    auto exec = [&](const std::string& s) {
+        char* err = nullptr;
+        int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
+        EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << "\n" << s;
+        sqlite3_free(err);
+    };
+    auto count = [&](const std::string& s, const std::string& param) {
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, s.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_bind_text(st, 1, param.c_str(), -1, SQLITE_TRANSIENT);
+        int n = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) ++n;
+        sqlite3_finalize(st);
+        return n;
+    };
+    auto steps = tickets::migrations();
+    ASSERT_EQ(steps.size(), 6u);
+    for (size_t i = 0; i < 5; ++i) exec(steps[i]);
+    for (int i = 1; i <= 4; ++i) {
+        std::string project = i % 2 ? "proj-a" : "proj-b";
+        exec("INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, created_at, updated_at)"
+             " VALUES ('" + project + "', " + std::to_string(i) + ", 'user-1', 'Running migrations " + std::to_string(i) +
+             "', NULL, 'x', 'x', 'x')");
+        exec("INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (" + std::to_string(i) +
+             ", 'user-1', 'the indexer stalled', 'x', 'x', " + std::to_string(i) + ")");
+    }
+    exec(steps[5]);
+    auto ticketsIn = [&](const std::optional<std::string>& project, const std::string& q) {
+        return count("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?",
+                     tickets::matchExpression(tickets::buildFtsQuery(q), "{title body}", project));
+    };
+    auto commentsIn = [&](const std::optional<std::string>& project, const std::string& q) {
+        return count("SELECT rowid FROM tickets_comments_fts WHERE tickets_comments_fts MATCH ?",
+                     tickets::matchExpression(tickets::buildFtsQuery(q), "body", project));
+    };
+    EXPECT_EQ(ticketsIn(std::nullopt, "run"), 4);
+    EXPECT_EQ(ticketsIn("proj-a", "run"), 2);
+    EXPECT_EQ(ticketsIn("proj-b", "migration"), 2);
+    EXPECT_EQ(ticketsIn("proj-c", "migration"), 0);
+    EXPECT_EQ(commentsIn("proj-a", "stall"), 2);
+    EXPECT_EQ(commentsIn("proj-b", "indexer"), 2);
+    // the project's own words are not searchable text
+    EXPECT_EQ(ticketsIn(std::nullopt, tickets::scopeToken("proj-a")), 0);
+    exec("DELETE FROM tickets_comments WHERE ticket_id = 1");
+    exec("DELETE FROM tickets_items WHERE id = 1");
+    exec("UPDATE tickets_items SET title = 'Walking' WHERE id = 3");
+    exec("INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (2, 'user-1', 'stalled twice', 'x', 'x', 9)");
+    EXPECT_EQ(ticketsIn("proj-a", "run"), 0);
+    EXPECT_EQ(commentsIn("proj-b", "stall"), 3);
+    exec("INSERT INTO tickets_fts(tickets_fts, rank) VALUES ('integrity-check', 1)");
+    exec("INSERT INTO tickets_comments_fts(tickets_comments_fts, rank) VALUES ('integrity-check', 1)");
+    sqlite3_close(db);
 }
 
 TEST_F(TicketsTest, CommentsThreadsEditsAndMentions) {
