@@ -269,17 +269,22 @@ std::string PtyManager::spawn(const SpawnSpec& spec) {
     s->fd = master;
     s->cols = spec.cols;
     s->rows = spec.rows;
+    int added;
+    int err = 0;
     {
+        // Registered with epoll before the loop can see the session: its sweep may reap a fast
+        // process and finish the session (closing the master) as soon as the lock is released.
         std::lock_guard lock(mu_);
         s->seq = nextSeq_++;
         sessions_[id] = s;
         bySeq_[s->seq] = s;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = s->seq;
+        added = ::epoll_ctl(epfd_, EPOLL_CTL_ADD, master, &ev);
+        if (added != 0) err = errno;
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = s->seq;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, master, &ev) != 0) {
-        int err = errno;
+    if (added != 0) {
         destroy(id);
         throw SpawnError(SpawnError::Kind::Failed, std::string("epoll_ctl failed: ") + std::strerror(err));
     }
@@ -305,11 +310,15 @@ bool PtyManager::destroy(const std::string& id) {
         recent_.push_back(std::move(rec));
         while (recent_.size() > cfg_.recentExits) recent_.pop_front();
     }
+    ++pendingKills_;  // counted by dyingCount() until the loop has signalled the group
     post([this, s] {
         std::vector<std::shared_ptr<Subscriber>> subs;
         {
             std::lock_guard lock(s->mu);
-            if (s->finished) return;
+            if (s->finished) {
+                --pendingKills_;
+                return;
+            }
             s->finished = true;
             for (auto& [id2, sub] : s->subs) subs.push_back(sub);
             for (auto& [id2, sub] : s->pending) subs.push_back(sub);
@@ -320,6 +329,7 @@ bool PtyManager::destroy(const std::string& id) {
             if (sub->onClosed) sub->onClosed();
         closeMaster(s);
         killGroup(s->pid, s->reaped);
+        --pendingKills_;
         std::lock_guard lock(mu_);
         bySeq_.erase(s->seq);
     });
@@ -527,7 +537,7 @@ std::optional<std::string> PtyManager::output(const std::string& id, uint64_t fr
 
 size_t PtyManager::dyingCount() const {
     std::lock_guard lock(dyingMu_);
-    return dyingCount_;
+    return dyingCount_ + pendingKills_.load();
 }
 
 // ------------------------------------------------------------------ loop thread

@@ -119,7 +119,7 @@ public:
     void onSessionExit(std::function<void(const SessionInfo&)> fn) { exitHook_ = std::move(fn); }
     // Waits until the loop has processed everything posted so far (tests, benchmarks).
     void sync();
-    // Processes still being killed / reaped.
+    // Processes still being killed / reaped, including destroyed ones not yet signalled.
     size_t dyingCount() const;
     const PtyConfig& config() const { return cfg_; }
 
@@ -167,6 +167,7 @@ private:
     std::vector<Dying> dying_;  // loop thread only
     mutable std::mutex dyingMu_;
     size_t dyingCount_ = 0;
+    std::atomic<size_t> pendingKills_{0};  // destroyed sessions whose group the loop has yet to signal
     std::function<void(const SessionInfo&)> exitHook_;
 };
 
