@@ -224,7 +224,8 @@ int main(int argc, char** argv) {
         std::string key;
         if (sqlite3_open_v2(reusePath.c_str(), &saved, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
             sqlite3_stmt* st = nullptr;
-            if (sqlite3_prepare_v2(saved, "SELECT sizes FROM bench_meta", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            if (sqlite3_prepare_v2(saved, "SELECT sizes FROM bench_meta", -1, &st, nullptr) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW)
                 key = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
             sqlite3_finalize(st);
         }
@@ -233,29 +234,34 @@ int main(int argc, char** argv) {
             fs::copy_file(reusePath, dbPath, fs::copy_options::overwrite_existing);
             reusing = true;
         } else {
-            std::printf("%s holds %s tickets/comments, not %s: loading again\n", reusePath.c_str(), key.c_str(), reuseKey.c_str());
+            std::printf("%s holds %s tickets/comments, not %s: loading again\n", reusePath.c_str(), key.c_str(),
+                        reuseKey.c_str());
         }
     }
 
     if (sqlite3_open(dbPath.c_str(), &g_ctx.db) != SQLITE_OK) return 1;
     for (auto p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"})
         sqlite3_exec(g_ctx.db, p, nullptr, nullptr, nullptr);
-    sqlite3_exec(g_ctx.db,
-                 "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id TEXT,"
-                 " ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT,"
-                 " payload TEXT, created_at TEXT)",
-                 nullptr, nullptr, nullptr);
+    sqlite3_exec(
+        g_ctx.db,
+        "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id "
+        "TEXT,"
+        " ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT,"
+        " payload TEXT, created_at TEXT)",
+        nullptr, nullptr, nullptr);
     {
         // Migrations not applied yet, each in its own transaction like the host's migrator.
         sqlite3_stmt* st = nullptr;
         int64_t applied = 0;
-        if (sqlite3_prepare_v2(g_ctx.db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_prepare_v2(g_ctx.db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
             applied = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         auto steps = tickets::migrations();
         for (size_t i = static_cast<size_t>(applied); i < steps.size(); ++i) {
             auto t0 = std::chrono::steady_clock::now();
-            std::string sql = "BEGIN IMMEDIATE;" + steps[i] + ";PRAGMA user_version = " + std::to_string(i + 1) + ";COMMIT;";
+            std::string sql =
+                "BEGIN IMMEDIATE;" + steps[i] + ";PRAGMA user_version = " + std::to_string(i + 1) + ";COMMIT;";
             char* err = nullptr;
             if (sqlite3_exec(g_ctx.db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
                 std::fprintf(stderr, "migration %zu failed: %s\n", i + 1, err ? err : "?");
@@ -311,21 +317,25 @@ int main(int argc, char** argv) {
     if (reusing) {
         // The same projects, agents and tickets, in the order the load created them.
         projects.clear();
-        for (auto& r : db.query("SELECT project_id FROM tickets_counters ORDER BY rowid")) projects.push_back(r.text("project_id"));
+        for (auto& r : db.query("SELECT project_id FROM tickets_counters ORDER BY rowid"))
+            projects.push_back(r.text("project_id"));
         agents.clear();
-        for (auto& r : db.query("SELECT id FROM tickets_profiles WHERE type = 'agent' AND name LIKE 'Agent %' ORDER BY rowid"))
+        for (auto& r :
+             db.query("SELECT id FROM tickets_profiles WHERE type = 'agent' AND name LIKE 'Agent %' ORDER BY rowid"))
             agents.push_back(r.text("id"));
         for (auto& r : db.query("SELECT project_id, ticket_number FROM tickets_items ORDER BY id"))
             created.emplace_back(r.text("project_id"), r.integer("ticket_number"));
         std::printf("reusing %s: %zu tickets\n", reusePath.c_str(), created.size());
     } else {
-        std::printf("loading %lld tickets and %lld comments into %s\n", static_cast<long long>(nTickets), static_cast<long long>(nComments),
-                    dbPath.c_str());
+        std::printf("loading %lld tickets and %lld comments into %s\n", static_cast<long long>(nTickets),
+                    static_cast<long long>(nComments), dbPath.c_str());
         auto loadStart = std::chrono::steady_clock::now();
         // The load goes through the same domain calls, committed in batches of `batch` operations
         // (the domain's own transactions join the batch's); the measured operations below each
         // run in their own transactions exactly as a request would.
-        auto inBatches = [&](int64_t total, const std::function<void(tickets::Tickets&, tickets::Comments&, int64_t)>& op, const char* what) {
+        auto inBatches = [&](int64_t total,
+                             const std::function<void(tickets::Tickets&, tickets::Comments&, int64_t)>& op,
+                             const char* what) {
             for (int64_t start = 0; start < total; start += batch) {
                 db.transaction([&](const atelier::Db& tx) {
                     tickets::Store batchStore = store;
@@ -335,24 +345,33 @@ int main(int argc, char** argv) {
                     for (int64_t i = start; i < std::min(total, start + batch); ++i) op(t, c, i);
                 });
                 if ((start / batch + 1) % std::max<int64_t>(1, 20000 / batch) == 0)
-                    std::printf("  %lld %s\n", static_cast<long long>(std::min(total, start + batch)), what), std::fflush(stdout);
+                    std::printf("  %lld %s\n", static_cast<long long>(std::min(total, start + batch)), what),
+                        std::fflush(stdout);
             }
         };
-        inBatches(nTickets, [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
-            const auto& p = projects[static_cast<size_t>(i) % projects.size()];
-            auto created_ = t.create(p, ticketBody(i));
-            created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
-        }, "tickets");
-        inBatches(nComments, [&](tickets::Tickets&, tickets::Comments& c, int64_t) {
-            auto& [p, n] = created[rng() % created.size()];
-            auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" + jsonEscape(sentence(rng, vocab, 20)) + "}");
-            c.create(p, n, body);
-        }, "comments");
+        inBatches(
+            nTickets,
+            [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
+                const auto& p = projects[static_cast<size_t>(i) % projects.size()];
+                auto created_ = t.create(p, ticketBody(i));
+                created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
+            },
+            "tickets");
+        inBatches(
+            nComments,
+            [&](tickets::Tickets&, tickets::Comments& c, int64_t) {
+                auto& [p, n] = created[rng() % created.size()];
+                auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" +
+                                                 jsonEscape(sentence(rng, vocab, 20)) + "}");
+                c.create(p, n, body);
+            },
+            "comments");
         double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
         std::printf("loaded in %.1f s (%.0f writes/s through the domain layer, %lld per commit)\n", loadSec,
                     static_cast<double>(nTickets + nComments) / loadSec, static_cast<long long>(batch));
         if (!reusePath.empty()) {
-            std::string meta = "CREATE TABLE bench_meta (sizes TEXT); INSERT INTO bench_meta VALUES ('" + reuseKey + "')";
+            std::string meta =
+                "CREATE TABLE bench_meta (sizes TEXT); INSERT INTO bench_meta VALUES ('" + reuseKey + "')";
             // A schema change re-prepares cached statements on their next step, which frees the
             // column names read before it: start the cache afresh.
             for (auto& [k, st] : g_ctx.cache) sqlite3_finalize(st);

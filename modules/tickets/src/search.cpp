@@ -61,7 +61,8 @@ std::string matchExpression(const std::string& ftsQuery, const std::string& colu
 
 std::string searchSubquery(bool withComments, bool withNumber, bool numberInProject) {
     // The scope column weighs nothing in the ranking.
-    std::string tickets = "SELECT rowid AS id, bm25(tickets_fts, 5.0, 1.0, 0.0) AS rank FROM tickets_fts WHERE tickets_fts MATCH ?";
+    std::string tickets =
+        "SELECT rowid AS id, bm25(tickets_fts, 5.0, 1.0, 0.0) AS rank FROM tickets_fts WHERE tickets_fts MATCH ?";
     // FTS5 rowids are unique: a lone arm needs no grouping (and a GROUP BY would move bm25 out
     // of the FTS cursor's reach).
     if (!withComments && !withNumber) return tickets;
@@ -69,8 +70,9 @@ std::string searchSubquery(bool withComments, bool withNumber, bool numberInProj
     // Comment hits rank after title/body hits (bm25 is negative) without scoring every
     // matching comment. CROSS JOIN keeps the index as the outer loop.
     if (withComments)
-        sql += " UNION ALL SELECT c.ticket_id AS id, 0.0 AS rank FROM tickets_comments_fts CROSS JOIN tickets_comments c"
-               " ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?";
+        sql +=
+            " UNION ALL SELECT c.ticket_id AS id, 0.0 AS rank FROM tickets_comments_fts CROSS JOIN tickets_comments c"
+            " ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?";
     if (withNumber) {
         sql += " UNION ALL SELECT id, -1e12 AS rank FROM tickets_items WHERE ticket_number = ?";
         if (numberInProject) sql += " AND project_id = ?";
@@ -112,8 +114,9 @@ std::map<int64_t, SearchHit> searchContexts(const Db& db, const std::string& fts
             // pass over every document of the project. Too many for one statement: a scan of
             // the project's matches instead.
             constexpr size_t kMaxCommentIds = 2000;
-            auto cids = db.query("SELECT id, ticket_id FROM tickets_comments WHERE ticket_id IN (" + placeholders(missing.size()) + ")",
-                                 missing);
+            auto cids = db.query(
+                "SELECT id, ticket_id FROM tickets_comments WHERE ticket_id IN (" + placeholders(missing.size()) + ")",
+                missing);
             if (cids.size() <= kMaxCommentIds) {
                 std::map<int64_t, int64_t> ticketOf;
                 int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -126,11 +129,12 @@ std::map<int64_t, SearchHit> searchContexts(const Db& db, const std::string& fts
                 }
                 if (!cids.empty()) {
                     ps[1] = lo, ps[2] = hi;
-                    for (auto& r : db.query("SELECT rowid AS cid, snippet(tickets_comments_fts, 0, '«', '»', '…', 24) AS cs,"
-                                            " bm25(tickets_comments_fts, 1.0, 0.0) AS r FROM tickets_comments_fts"
-                                            " WHERE tickets_comments_fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (" +
-                                                placeholders(cids.size()) + ") ORDER BY r, rowid",
-                                            ps)) {
+                    for (auto& r :
+                         db.query("SELECT rowid AS cid, snippet(tickets_comments_fts, 0, '«', '»', '…', 24) AS cs,"
+                                  " bm25(tickets_comments_fts, 1.0, 0.0) AS r FROM tickets_comments_fts"
+                                  " WHERE tickets_comments_fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (" +
+                                      placeholders(cids.size()) + ") ORDER BY r, rowid",
+                                  ps)) {
                         auto id = ticketOf[r.integer("cid")];
                         if (!out.count(id)) out[id] = {r.text("cs"), "comment"};
                     }
@@ -138,12 +142,13 @@ std::map<int64_t, SearchHit> searchContexts(const Db& db, const std::string& fts
             } else {
                 std::vector<Param> ps{matchExpression(ftsQuery, "body", projectId)};
                 ps.insert(ps.end(), missing.begin(), missing.end());
-                for (auto& r : db.query("SELECT c.ticket_id AS id, snippet(tickets_comments_fts, 0, '«', '»', '…', 24) AS cs,"
-                                        " bm25(tickets_comments_fts, 1.0, 0.0) AS r FROM tickets_comments_fts CROSS JOIN"
-                                        " tickets_comments c ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?"
-                                        " AND c.ticket_id IN (" +
-                                            placeholders(missing.size()) + ") ORDER BY r, c.id",
-                                        ps)) {
+                for (auto& r : db.query(
+                         "SELECT c.ticket_id AS id, snippet(tickets_comments_fts, 0, '«', '»', '…', 24) AS cs,"
+                         " bm25(tickets_comments_fts, 1.0, 0.0) AS r FROM tickets_comments_fts CROSS JOIN"
+                         " tickets_comments c ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?"
+                         " AND c.ticket_id IN (" +
+                             placeholders(missing.size()) + ") ORDER BY r, c.id",
+                         ps)) {
                     auto id = r.integer("id");
                     if (!out.count(id)) out[id] = {r.text("cs"), "comment"};
                 }

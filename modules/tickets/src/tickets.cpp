@@ -459,8 +459,8 @@ JsonArray Tickets::list(const TicketFilter& f) const {
     std::string order = f.sortOrder == "asc" ? "ASC" : "DESC";
     bool byRank = searching && f.sortBy.empty();
     std::string orderSql = byRank ? " ORDER BY s.rank, t.updated_at DESC, t.id DESC"
-                                  : " ORDER BY t." + (f.sortBy.empty() ? std::string("created_at") : f.sortBy) + " " + order +
-                                        ", t.id " + order;
+                                  : " ORDER BY t." + (f.sortBy.empty() ? std::string("created_at") : f.sortBy) + " " +
+                                        order + ", t.id " + order;
     int64_t limit = std::clamp<int64_t>(f.limit, 1, 100), offset = std::max<int64_t>(f.offset, 0);
 
     auto page = [&](bool withComments, int64_t pageLimit, int64_t pageOffset) {
@@ -468,7 +468,8 @@ JsonArray Tickets::list(const TicketFilter& f) const {
         std::vector<Param> ps;
         if (searching) {
             // Materialised so bm25 is computed inside the full-text scan that produced the row.
-            sql = "WITH s AS MATERIALIZED (" + searchSubquery(withComments, numberQuery, f.projectId.has_value()) + ") ";
+            sql =
+                "WITH s AS MATERIALIZED (" + searchSubquery(withComments, numberQuery, f.projectId.has_value()) + ") ";
             ps.emplace_back(matchExpression(fts, "{title body}", f.projectId));
             if (withComments) ps.emplace_back(matchExpression(fts, "body", f.projectId));
             if (numberQuery) {
@@ -496,14 +497,15 @@ JsonArray Tickets::list(const TicketFilter& f) const {
         auto first = page(false, offset + limit, 0);
         if (static_cast<int64_t>(first.size()) < offset + limit) {
             std::string sql =
-                "WITH s AS MATERIALIZED (SELECT DISTINCT c.ticket_id AS id FROM tickets_comments_fts CROSS JOIN tickets_comments c"
-                " ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?)"
+                "WITH s AS MATERIALIZED (SELECT DISTINCT c.ticket_id AS id FROM tickets_comments_fts"
+                " CROSS JOIN tickets_comments c ON c.id = tickets_comments_fts.rowid WHERE tickets_comments_fts MATCH ?)"
                 " SELECT t.* FROM tickets_items t JOIN s ON s.id = t.id" +
                 whereSql;
             std::vector<Param> ps{matchExpression(fts, "body", f.projectId)};
             ps.insert(ps.end(), wherePs.begin(), wherePs.end());
             if (!first.empty()) {
-                sql += std::string(where.empty() ? " WHERE" : " AND") + " t.id NOT IN (" + placeholders(first.size()) + ")";
+                sql += std::string(where.empty() ? " WHERE" : " AND") + " t.id NOT IN (" + placeholders(first.size()) +
+                       ")";
                 for (auto& r : first) ps.emplace_back(r.integer("id"));
             }
             sql += " ORDER BY t.updated_at DESC, t.id DESC LIMIT ?";

@@ -190,18 +190,26 @@ TEST_F(TicketsTest, FullTextSearchWithStemmingSnippetsAndSources) {
 
 TEST_F(TicketsTest, SearchWithinAProjectReturnsOnlyItsTicketsWithSourcesAndSnippets) {
     // The same words in every project: alpha's hits must come back, with their own sources.
-    create("Parser crashes on unicode", R"(,"body":"stack trace attached")");                          // alpha #1: title
-    create("Startup is slow", R"(,"body":"the parser crashes when the cache is cold")");              // alpha #2: body
-    create("Quiet one", R"(,"body":"nothing here")");                                               // alpha #3: comment
-    ASSERT_EQ(host.request("POST", kTickets + "3/comments", R"({"author_id":"user-1","body":"seen the parser crashing again"})").status, 201);
+    create("Parser crashes on unicode", R"(,"body":"stack trace attached")");             // alpha #1: title
+    create("Startup is slow", R"(,"body":"the parser crashes when the cache is cold")");  // alpha #2: body
+    create("Quiet one", R"(,"body":"nothing here")");                                     // alpha #3: comment
+    ASSERT_EQ(host.request("POST", kTickets + "3/comments",
+                           R"({"author_id":"user-1","body":"seen the parser crashing again"})")
+                  .status,
+              201);
     create("Parser crashes on unicode", R"(,"body":"parser crashes")", "beta");
-    ASSERT_EQ(host.request("POST", "/api/projects/beta/tickets/by-number/1/comments", R"({"author_id":"user-1","body":"parser crashes"})").status, 201);
+    ASSERT_EQ(host.request("POST", "/api/projects/beta/tickets/by-number/1/comments",
+                           R"({"author_id":"user-1","body":"parser crashes"})")
+                  .status,
+              201);
     // Tickets of further projects, written straight to the table: the triggers index them too.
     for (int p = 0; p < 6; ++p)
         for (int n = 1; n <= 3; ++n)
-            sql("INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, created_at, updated_at)"
-                " VALUES ('project-" + std::to_string(p) + "', " + std::to_string(n) +
-                ", 'user-1', 'Parser crashes " + std::to_string(n) + "', 'the parser crashes', '2024-01-01T00:00:00.000Z',"
+            sql("INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, "
+                "created_at, updated_at)"
+                " VALUES ('project-" +
+                std::to_string(p) + "', " + std::to_string(n) + ", 'user-1', 'Parser crashes " + std::to_string(n) +
+                "', 'the parser crashes', '2024-01-01T00:00:00.000Z',"
                 " '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')");
 
     auto all = host.request("GET", "/api/tickets?search=parser%20crash&limit=100").jsonArray();
@@ -213,7 +221,8 @@ TEST_F(TicketsTest, SearchWithinAProjectReturnsOnlyItsTicketsWithSourcesAndSnipp
     for (size_t i = 0; i < hits->size(); ++i) {
         auto o = hits->getObject(static_cast<unsigned>(i));
         EXPECT_EQ(o->getValue<std::string>("project_id"), kAlphaId);
-        byNumber[o->getValue<int>("ticket_number")] = {o->getValue<std::string>("match_source"), o->getValue<std::string>("match_context")};
+        byNumber[o->getValue<int>("ticket_number")] = {o->getValue<std::string>("match_source"),
+                                                       o->getValue<std::string>("match_context")};
     }
     EXPECT_EQ(byNumber[1].first, "title");
     EXPECT_NE(byNumber[1].second.find("«Parser» «crashes»"), std::string::npos) << byNumber[1].second;
@@ -256,15 +265,20 @@ TEST_F(TicketsTest, SearchPagesAcrossTitleAndCommentHitsInRankOrder) {
     for (int i = 1; i <= 5; ++i) create("Deploy step " + std::to_string(i));
     for (int i = 6; i <= 9; ++i) {
         create("Other " + std::to_string(i));
-        ASSERT_EQ(host.request("POST", kTickets + std::to_string(i) + "/comments", R"({"author_id":"user-1","body":"deploy failed"})").status, 201);
+        ASSERT_EQ(host.request("POST", kTickets + std::to_string(i) + "/comments",
+                               R"({"author_id":"user-1","body":"deploy failed"})")
+                      .status,
+                  201);
     }
     create("Unrelated");
     // a comment on a title hit does not make it a comment hit
-    ASSERT_EQ(host.request("POST", kTickets + "2/comments", R"({"author_id":"user-1","body":"deploy again"})").status, 201);
+    ASSERT_EQ(host.request("POST", kTickets + "2/comments", R"({"author_id":"user-1","body":"deploy again"})").status,
+              201);
     auto numbers = [&](const std::string& query) {
         std::vector<int> out;
         auto arr = host.request("GET", "/api/tickets?project_id=alpha&search=deploy" + query).jsonArray();
-        for (size_t i = 0; i < arr->size(); ++i) out.push_back(arr->getObject(static_cast<unsigned>(i))->getValue<int>("ticket_number"));
+        for (size_t i = 0; i < arr->size(); ++i)
+            out.push_back(arr->getObject(static_cast<unsigned>(i))->getValue<int>("ticket_number"));
         return out;
     };
     auto full = numbers("&limit=100");
@@ -321,11 +335,14 @@ TEST(SearchMigration, RebuildsTheIndexesOfExistingTicketsAndComments) {
     for (size_t i = 0; i < 5; ++i) exec(steps[i]);
     for (int i = 1; i <= 4; ++i) {
         std::string project = i % 2 ? "proj-a" : "proj-b";
-        exec("INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, created_at, updated_at)"
-             " VALUES ('" + project + "', " + std::to_string(i) + ", 'user-1', 'Running migrations " + std::to_string(i) +
-             "', NULL, 'x', 'x', 'x')");
-        exec("INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (" + std::to_string(i) +
-             ", 'user-1', 'the indexer stalled', 'x', 'x', " + std::to_string(i) + ")");
+        exec(
+            "INSERT INTO tickets_items (project_id, ticket_number, author_id, title, body, last_activity_at, "
+            "created_at, updated_at)"
+            " VALUES ('" +
+            project + "', " + std::to_string(i) + ", 'user-1', 'Running migrations " + std::to_string(i) +
+            "', NULL, 'x', 'x', 'x')");
+        exec("INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (" +
+             std::to_string(i) + ", 'user-1', 'the indexer stalled', 'x', 'x', " + std::to_string(i) + ")");
     }
     exec(steps[5]);
     auto ticketsIn = [&](const std::optional<std::string>& project, const std::string& q) {
@@ -347,7 +364,9 @@ TEST(SearchMigration, RebuildsTheIndexesOfExistingTicketsAndComments) {
     exec("DELETE FROM tickets_comments WHERE ticket_id = 1");
     exec("DELETE FROM tickets_items WHERE id = 1");
     exec("UPDATE tickets_items SET title = 'Walking' WHERE id = 3");
-    exec("INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (2, 'user-1', 'stalled twice', 'x', 'x', 9)");
+    exec(
+        "INSERT INTO tickets_comments (ticket_id, author_id, body, created_at, updated_at, seq) VALUES (2, 'user-1', "
+        "'stalled twice', 'x', 'x', 9)");
     EXPECT_EQ(ticketsIn("proj-a", "run"), 0);
     EXPECT_EQ(commentsIn("proj-b", "stall"), 3);
     exec("INSERT INTO tickets_fts(tickets_fts, rank) VALUES ('integrity-check', 1)");
