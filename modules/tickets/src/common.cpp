@@ -22,11 +22,7 @@ std::string isoFromSeq(int64_t seq) { return atelier::isoFromMillis(seq / 1000);
 
 void Store::emit(const std::vector<PendingEvent>& events) const {
     if (events.empty()) return;
-    struct Recorded {
-        int64_t eventId;
-        std::string createdAt;
-    };
-    std::vector<Recorded> ids;
+    std::vector<int64_t> ids;
     ids.reserve(events.size());
     for (const auto& p : events) {
         int64_t id = 0;
@@ -35,19 +31,21 @@ void Store::emit(const std::vector<PendingEvent>& events) const {
         } catch (...) {
             id = 0;  // the bus refused; the activity log still records it locally
         }
-        ids.push_back({id, isoFromSeq(p.seq)});
+        ids.push_back(id);
     }
+    // The project and the time are not stored: readers take them from the ticket and the seq.
     db.transaction([&](const Db& tx) {
         for (size_t i = 0; i < events.size(); ++i) {
             const auto& e = events[i].event;
             for (int64_t ticketId : events[i].ticketIds) {
-                tx.exec("INSERT INTO tickets_activity (event_id, ticket_id, project_id, event_type, comment_id, actor_id,"
-                        " actor_type, kombuse_session_id, ticket_number, payload, created_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        {ids[i].eventId == 0 ? Param(nullptr) : Param(ids[i].eventId), ticketId, e.projectId,
-                         e.type, e.commentId.empty() ? Param(nullptr) : Param(std::stoll(e.commentId)),
-                         e.actorId.empty() ? Param(nullptr) : Param(e.actorId), e.actorType,
-                         e.sessionId.empty() ? Param(nullptr) : Param(e.sessionId), e.ticketNumber, e.payload,
-                         ids[i].createdAt, events[i].seq});
+                tx.exec(
+                    "INSERT INTO tickets_activity (event_id, ticket_id, event_type, comment_id, actor_id,"
+                    " actor_type, kombuse_session_id, ticket_number, payload, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    {ids[i] == 0 ? Param(nullptr) : Param(ids[i]), ticketId, e.type,
+                     e.commentId.empty() ? Param(nullptr) : Param(std::stoll(e.commentId)),
+                     e.actorId.empty() ? Param(nullptr) : Param(e.actorId), e.actorType,
+                     e.sessionId.empty() ? Param(nullptr) : Param(e.sessionId), e.ticketNumber, e.payload,
+                     events[i].seq});
             }
         }
     });

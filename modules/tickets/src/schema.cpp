@@ -187,6 +187,13 @@ INSERT INTO tickets_comments_fts(tickets_comments_fts) VALUES ('rebuild');
 INSERT INTO tickets_fts(tickets_fts) VALUES ('optimize');
 INSERT INTO tickets_comments_fts(tickets_comments_fts) VALUES ('optimize');
 )SQL",
+        // 7: the activity log stops repeating what it can derive: an entry's project is its
+        // ticket's (a #n reference only links tickets of one project), its time is its seq's
+        // (Store::emit has always written isoFromSeq(seq)). About 60 of ~180 bytes per entry.
+        R"SQL(
+ALTER TABLE tickets_activity DROP COLUMN project_id;
+ALTER TABLE tickets_activity DROP COLUMN created_at;
+)SQL",
     };
 }
 

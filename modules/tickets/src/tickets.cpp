@@ -123,11 +123,11 @@ JsonObject ticketJson(const Row& r) {
     return o;
 }
 
-JsonObject eventJson(const Row& r, const JsonObject& actor) {
+JsonObject eventJson(const Row& r, const JsonObject& actor, const std::string& projectId) {
     auto o = atelier::makeObject();
     o->set("id", r.isNull("event_id") ? r.var("id") : r.var("event_id"));
     o->set("event_type", r.var("event_type"));
-    o->set("project_id", r.var("project_id"));
+    o->set("project_id", projectId);
     o->set("ticket_id", r.var("ticket_id"));
     o->set("ticket_number", r.var("ticket_number"));
     o->set("comment_id", r.var("comment_id"));
@@ -135,7 +135,7 @@ JsonObject eventJson(const Row& r, const JsonObject& actor) {
     o->set("actor_type", r.var("actor_type"));
     o->set("kombuse_session_id", r.var("kombuse_session_id"));
     o->set("payload", r.var("payload"));
-    o->set("created_at", r.var("created_at"));
+    o->set("created_at", isoFromSeq(r.integer("seq")));
     o->set("actor", actor ? Var(actor) : Var());
     return o;
 }
@@ -672,9 +672,9 @@ JsonObject Tickets::timeline(const std::string& projectId, int64_t number, int64
     auto row = requireRow(projectId, number);
     int64_t id = row.integer("id");
     auto items = s_.db.query(
-        "SELECT kind, id, ts FROM ("
+        "SELECT kind, id, ts, seq FROM ("
         " SELECT 'comment' AS kind, id, created_at AS ts, seq FROM tickets_comments WHERE ticket_id = ?"
-        " UNION ALL SELECT 'event' AS kind, id, created_at AS ts, seq FROM tickets_activity WHERE ticket_id = ?"
+        " UNION ALL SELECT 'event' AS kind, id, NULL AS ts, seq FROM tickets_activity WHERE ticket_id = ?"
         "  AND event_type <> 'comment.added'"
         ") ORDER BY seq LIMIT ? OFFSET ?",
         {id, id, std::clamp<int64_t>(limit, 1, 100), std::max<int64_t>(offset, 0)});
@@ -692,14 +692,15 @@ JsonObject Tickets::timeline(const std::string& projectId, int64_t number, int64
     }
     if (!eventIds.empty()) {
         auto rows = s_.db.query("SELECT * FROM tickets_activity WHERE id IN (" + placeholders(eventIds.size()) + ")", eventIds);
-        for (auto& r : rows) events[r.integer("id")] = eventJson(r, findProfile(s_.db, r.text("actor_id")));
+        for (auto& r : rows)
+            events[r.integer("id")] = eventJson(r, findProfile(s_.db, r.text("actor_id")), row.text("project_id"));
     }
     auto arr = atelier::makeArray();
     for (auto& it : items) {
         auto o = atelier::makeObject();
         bool isComment = it.text("kind") == "comment";
         o->set("type", it.text("kind"));
-        o->set("timestamp", it.text("ts"));
+        o->set("timestamp", isComment ? it.text("ts") : isoFromSeq(it.integer("seq")));
         o->set("data", isComment ? comments[it.integer("id")] : events[it.integer("id")]);
         arr->add(o);
     }
@@ -720,7 +721,7 @@ JsonArray Tickets::events(const std::string& projectId, int64_t number, int64_t 
     for (auto& r : rows) {
         auto aid = r.text("actor_id");
         if (!actors.count(aid)) actors[aid] = findProfile(s_.db, aid);
-        arr->add(eventJson(r, actors[aid]));
+        arr->add(eventJson(r, actors[aid], row.text("project_id")));
     }
     return arr;
 }

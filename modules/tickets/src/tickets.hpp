@@ -63,6 +63,7 @@ private:
 };
 
 JsonObject ticketJson(const Row& r);
-JsonObject eventJson(const Row& r, const JsonObject& actor);
+// `projectId` is the ticket's: activity entries do not store it.
+JsonObject eventJson(const Row& r, const JsonObject& actor, const std::string& projectId);
 
 }  // namespace tickets
