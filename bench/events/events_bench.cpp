@@ -3,7 +3,7 @@
 // through POST /api/activity for a fixed time, and prints delivery latency (p50/p99/max),
 // completeness, host RSS and thread count, and /api/health latency during the run.
 //
-//   events_bench [--sse 2000] [--ws 500] [--rate 200] [--seconds 30] [--binary path]
+//   events_bench [--sse 2000] [--ws 500] [--rate 200] [--seconds 30] [--binary path] [--host-config JSON]
 //
 // Every client is served by one epoll thread of this program; latency is measured from the
 // moment the publisher sends the request to the moment a client reads the event.
@@ -145,6 +145,7 @@ std::string maskedText(const std::string& text) {
 int main(int argc, char** argv) {
     int nSse = 2000, nWs = 500, rate = 200, seconds = 30;
     std::string binary = ATELIER_BINARY;
+    std::string hostConfig;  // JSON written to <data-dir>/config.json, e.g. {"fanoutThreads":1}
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
         if (a == "--sse") nSse = std::atoi(argv[i + 1]);
@@ -152,12 +153,14 @@ int main(int argc, char** argv) {
         else if (a == "--rate") rate = std::atoi(argv[i + 1]);
         else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
         else if (a == "--binary") binary = argv[i + 1];
+        else if (a == "--host-config") hostConfig = argv[i + 1];
     }
     signal(SIGPIPE, SIG_IGN);
 
     // ---- start the host
     char tmpl[] = "/tmp/atelier-events-bench-XXXXXX";
     std::string dataDir = mkdtemp(tmpl);
+    if (!hostConfig.empty()) std::ofstream(dataDir + "/config.json") << hostConfig;
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
@@ -236,6 +239,9 @@ int main(int argc, char** argv) {
                     size_t keep = c.buf.size() > pos + 64 ? c.buf.size() - 64 : pos;
                     if (c.buf.find(kPattern, pos) != std::string::npos) keep = c.buf.find(kPattern, pos);
                     c.buf.erase(0, std::max(keep, pos));
+                    // A short read drained the socket: epoll is level-triggered and reports
+                    // it again when more arrives, so a second recv would only say EAGAIN.
+                    if (static_cast<size_t>(r) < tmp.size()) break;
                 }
             }
             if (local.size() > 4096 || (n == 0 && !local.empty())) {

@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -51,6 +52,8 @@ void applyConfigJson(HostConfig& cfg, const std::string& json, const std::string
         if (o->has("dataDir")) cfg.dataDir = o->getValue<std::string>("dataDir");
         if (o->has("workerThreads")) cfg.workerThreads = o->getValue<int>("workerThreads");
         if (o->has("reactorThreads")) cfg.reactorThreads = o->getValue<int>("reactorThreads");
+        if (o->has("streamFlushMs")) cfg.streamFlushMs = std::clamp(o->getValue<int>("streamFlushMs"), 0, 1000);
+        if (o->has("fanoutThreads")) cfg.fanoutThreads = std::clamp(o->getValue<int>("fanoutThreads"), 0, 16);
         if (o->has("maxBodyBytes")) cfg.maxBodyBytes = o->getValue<size_t>("maxBodyBytes");
         if (o->has("streamBufferBytes")) cfg.streamBufferBytes = o->getValue<size_t>("streamBufferBytes");
         if (o->has("accessLog")) cfg.accessLog = o->getValue<bool>("accessLog");

@@ -1,5 +1,8 @@
 #include "event_routes.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
 
@@ -150,7 +153,14 @@ void registerEventRoutes(Module& module, Host& host) {
     st.settings = readSettings(host);
     st.activity = std::make_unique<ActivityLog>(module);
     st.subscriptions = std::make_unique<SubscriptionStore>(module, host.bus());
-    st.hub = std::make_unique<EventsHub>(host, module, *st.activity, EventsHub::Options{});
+    EventsHub::Options hubOptions;
+    hubOptions.fanoutThreads = host.config().fanoutThreads;
+    // On loopback every write also runs the receiver's TCP work, so the fan-out is CPU-bound:
+    // extra writers pay off only with cores to spare for them.
+    if (hubOptions.fanoutThreads <= 0)
+        hubOptions.fanoutThreads = std::clamp(static_cast<int>(std::thread::hardware_concurrency()) - 1, 1, 4);
+    hubOptions.flushMs = host.config().streamFlushMs;
+    st.hub = std::make_unique<EventsHub>(host, module, *st.activity, hubOptions);
     EventsHub& hub = *st.hub;
     ActivityLog& activity = *st.activity;
     SubscriptionStore& subs = *st.subscriptions;

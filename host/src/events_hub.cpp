@@ -6,6 +6,7 @@
 
 #include "activity_log.hpp"
 #include "events_logs.hpp"
+#include "fanout_pool.hpp"
 #include "host.hpp"
 
 namespace atelier::host {
@@ -196,6 +197,7 @@ void EventsHub::start() {
         std::lock_guard l(pendingMutex_);
         flushStop_ = false;
     }
+    if (!pool_) pool_ = std::make_unique<FanoutPool>(options_.fanoutThreads);
     flushThread_ = std::thread([this] { flushLoop(); });
     busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
     opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
@@ -624,10 +626,21 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
         for (auto& e : batch) wsEvents.push_back(WsEvent{e.get(), eventTopics(*e), e->toJson(), {}, {}});
     }
 
+    // Rendering and cursor updates happen here; the writes themselves are collected and
+    // spread over the fan-out threads at the end (still under the lock, so a client's
+    // messages keep their order and no client goes away mid-write).
+    struct Write {
+        SseClient* sse = nullptr;
+        Connection* conn = nullptr;
+        const std::string* data = nullptr;
+        std::string own;
+    };
+    std::vector<Write> writes;
     std::lock_guard lock(mutex_);
+    writes.reserve(sse_.size() + ws_.size());
     int64_t lastBus = batch.empty() ? 0 : batch.back()->id;
     int64_t lastOps = entries.empty() ? 0 : entries.back().first;
-    std::unordered_map<std::string, std::string> cache;
+    std::unordered_map<std::string, std::string> cache;  // node-based: pointers into it stay valid
     for (auto& [id, c] : sse_) {
         if (c->catchingUp) continue;
         if (c->dead) continue;
@@ -644,7 +657,7 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
                          .emplace(key, renderBus(items, busFrom, c->ops, c->projectId, c->projectSlug) +
                                            renderOps(entries, opsFrom, busAfter))
                          .first;
-            if (!it->second.empty() && !c->stream.write(it->second)) c->dead = true;
+            if (!it->second.empty()) writes.push_back(Write{c.get(), nullptr, &it->second, {}});
         }
         c->bus = busAfter;
         c->ops = std::max(c->ops, lastOps);
@@ -652,7 +665,17 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
     deliveredBus_ = std::max(deliveredBus_, lastBus);
     deliveredOps_ = std::max(deliveredOps_, lastOps);
 
-    if (wsEvents.empty()) return;
+    auto writeAll = [&] {
+        pool_->run(writes.size(), [&](size_t i) {
+            auto& w = writes[i];
+            if (w.sse) {
+                if (!w.sse->stream.write(*w.data)) w.sse->dead = true;
+            } else {
+                w.conn->write(w.own);
+            }
+        });
+    };
+    if (wsEvents.empty()) return writeAll();
     for (auto& [p, c] : ws_) {
         std::string out;
         for (auto& we : wsEvents) {
@@ -684,8 +707,9 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
                 out += it->second;
             }
         }
-        if (!out.empty()) c->conn->write(out);
+        if (!out.empty()) writes.push_back(Write{nullptr, c->conn.get(), nullptr, std::move(out)});
     }
+    writeAll();
 }
 
 // ------------------------------------------------------------------ WebSockets

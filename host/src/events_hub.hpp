@@ -29,6 +29,7 @@ namespace atelier::host {
 class Host;
 class ActivityLog;
 class Connection;
+class FanoutPool;
 
 struct SseCursor {
     int64_t bus = 0, ops = 0;
@@ -60,6 +61,7 @@ public:
         int64_t historyOps = 200;
         int64_t pageEntries = 200;  // replay page: at most this many entries of each log
         int64_t flushMs = 10;       // coalescing window under load
+        int fanoutThreads = 1;      // threads writing one flush to the clients (the flush thread included)
     };
     EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options);
     ~EventsHub();
@@ -138,6 +140,7 @@ private:
     std::vector<std::shared_ptr<const OpsEntry>> pendingOps_;
     bool flushStop_ = false;
     std::thread flushThread_;
+    std::unique_ptr<FanoutPool> pool_;
 };
 
 }  // namespace atelier::host

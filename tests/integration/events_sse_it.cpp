@@ -196,7 +196,8 @@ TEST(EventsSse, JsonListUnlessEventStreamIsAccepted) {
 
 TEST(EventsSse, SlowClientIsCutOffFastClientIsNotAndResumeLosesNothing) {
     // A small per-client buffer so the test does not need gigabytes.
-    TestServer server(withConfig(R"({"streamBufferBytes":262144})"));
+    // Two fan-out writers, so the parallel write path is held to the same ordering guarantees.
+    TestServer server(withConfig(R"({"streamBufferBytes":262144,"fanoutThreads":2})"));
     constexpr int kCount = 500;
     std::string pad(6000, 'p');
 
