@@ -5,7 +5,12 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Delegate.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -16,6 +21,8 @@
 #include <Poco/ThreadPool.h>
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
+
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -387,6 +394,155 @@ private:
     Host& host_;
 };
 
+// Poco's HTTPServerSession waits for the next keep-alive request with Socket::poll, which
+// creates, fills and closes an epoll instance each time: four system calls per request where
+// one poll(2) does. The connection loop below is Poco's HTTPServerConnection::run with that
+// wait replaced; everything else (request/response objects, errors, stop) is the same.
+class KeepAliveSession : public Poco::Net::HTTPServerSession {
+public:
+    KeepAliveSession(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params)
+        : HTTPServerSession(socket, params), params_(params) {}
+
+    bool moreRequests() {
+        if (first_) {
+            first_ = false;
+            return hasMoreRequests();  // once per connection; it also starts the keep-alive count
+        }
+        if (!canKeepAlive() || !getKeepAlive()) return false;
+        if (!socket().impl()->initialized()) return false;
+        return buffered() > 0 || readable(params_->getKeepAliveTimeout());
+    }
+
+private:
+    bool readable(const Poco::Timespan& timeout) {
+        pollfd p{socket().impl()->sockfd(), POLLIN, 0};
+        int ms = static_cast<int>(timeout.totalMilliseconds());
+        while (true) {
+            int n = ::poll(&p, 1, ms);
+            if (n >= 0) return n > 0;
+            if (errno != EINTR) return false;
+        }
+    }
+    Poco::Net::HTTPServerParams::Ptr params_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+// Poco's factory keeps its own stop event to itself; ours is told when the server stops.
+struct ConnectionStop {
+    Poco::BasicEvent<const bool> stopped;
+};
+
+namespace {
+
+class KeepAliveConnection : public Poco::Net::TCPServerConnection {
+public:
+    KeepAliveConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                        Poco::Net::HTTPRequestHandlerFactory::Ptr factory, std::shared_ptr<ConnectionStop> stop)
+        : TCPServerConnection(socket), params_(params), factory_(factory), stop_(std::move(stop)) {
+        stop_->stopped += Poco::delegate(this, &KeepAliveConnection::onServerStopped);
+    }
+    ~KeepAliveConnection() override {
+        try {
+            stop_->stopped -= Poco::delegate(this, &KeepAliveConnection::onServerStopped);
+        } catch (...) {
+        }
+    }
+
+    void run() override {
+        using Poco::Net::HTTPResponse;
+        std::string server = params_->getSoftwareVersion();
+        KeepAliveSession session(socket(), params_);
+        while (!stopped_ && session.moreRequests()) {
+            try {
+                Poco::FastMutex::ScopedLock lock(mutex_);
+                if (stopped_) break;
+                Poco::Net::HTTPServerResponseImpl response(session);
+                Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                response.setDate(Poco::Timestamp());
+                response.setVersion(request.getVersion());
+                response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+                if (!server.empty()) response.set("Server", server);
+                try {
+                    std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(factory_->createRequestHandler(request));
+                    if (handler) {
+                        if (request.getExpectContinue() && response.getStatus() == HTTPResponse::HTTP_OK)
+                            response.sendContinue();
+                        handler->handleRequest(request, response);
+                        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+                    } else {
+                        sendError(session, HTTPResponse::HTTP_NOT_IMPLEMENTED);
+                    }
+                } catch (Poco::Exception&) {
+                    if (!response.sent()) {
+                        try {
+                            sendError(session, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+                        } catch (...) {
+                        }
+                    }
+                    throw;
+                }
+            } catch (Poco::Net::NoMessageException&) {
+                break;
+            } catch (Poco::Net::MessageException&) {
+                sendError(session, HTTPResponse::HTTP_BAD_REQUEST);
+            } catch (Poco::Exception&) {
+                if (session.networkException()) session.networkException()->rethrow();
+                throw;
+            }
+        }
+    }
+
+private:
+    static void sendError(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResponse::HTTPStatus status) {
+        Poco::Net::HTTPServerResponseImpl response(session);
+        response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+        response.setStatusAndReason(status);
+        response.setKeepAlive(false);
+        response.send();
+        session.setKeepAlive(false);
+    }
+    // Stop: idle keep-alive connections close at once; one busy with a request is shut down
+    // when it finishes (the lock waits for it) unless the stop aborts current requests.
+    void onServerStopped(const bool& abortCurrent) {
+        stopped_ = true;
+        if (abortCurrent) {
+            try {
+                socket().shutdown();
+            } catch (...) {
+            }
+        } else {
+            Poco::FastMutex::ScopedLock lock(mutex_);
+            try {
+                socket().shutdown();
+            } catch (...) {
+            }
+        }
+    }
+
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+    std::shared_ptr<ConnectionStop> stop_;
+    std::atomic<bool> stopped_{false};
+    Poco::FastMutex mutex_;
+};
+
+class KeepAliveConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+public:
+    KeepAliveConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                               std::shared_ptr<ConnectionStop> stop)
+        : params_(params), factory_(factory), stop_(std::move(stop)) {}
+    Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+        return new KeepAliveConnection(socket, params_, factory_, stop_);
+    }
+
+private:
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+    std::shared_ptr<ConnectionStop> stop_;
+};
+
 }  // namespace
 
 HttpServer::HttpServer(Host& host) : host_(host) {}
@@ -415,7 +571,9 @@ void HttpServer::start() {
     params->setTimeout(Poco::Timespan(60, 0));
     params->setServerName("atelier");
     static Poco::ThreadPool pool(2, cfg.workerThreads + 8, 60);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(host_), pool, socket, params);
+    stop_ = std::make_shared<ConnectionStop>();
+    server_ = std::make_unique<Poco::Net::TCPServer>(new KeepAliveConnectionFactory(params, new HandlerFactory(host_), stop_),
+                                                     pool, socket, params);
     server_->start();
 }
 
@@ -424,15 +582,20 @@ void HttpServer::stop() {
     // Stop accepting; idle keep-alive connections close at once, requests in flight finish.
     // stopAll(false) waits for them, so it runs on a helper thread and we bound the wait.
     auto done = std::make_shared<std::atomic<bool>>(false);
-    std::thread graceful([srv = server_.get(), done] {
-        srv->stopAll(false);
+    // As Poco's HTTPServer::stopAll: stop accepting, then tell every connection.
+    auto stopAll = [this](bool abortCurrent) {
+        server_->stop();
+        stop_->stopped(this, abortCurrent);
+    };
+    std::thread graceful([stopAll, done] {
+        stopAll(false);
         *done = true;
     });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(host_.config().shutdownGraceMs);
     while (!*done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (!*done) {
         host_.log().log(Logger::Warn, "http", "requests still running after the grace period; aborting them");
-        server_->stopAll(true);
+        stopAll(true);
     }
     graceful.join();
     server_.reset();

@@ -8,12 +8,13 @@
 #include <string>
 
 namespace Poco::Net {
-class HTTPServer;
+class TCPServer;
 }
 
 namespace atelier::host {
 
 class Host;
+struct ConnectionStop;
 
 class HttpServer {
 public:
@@ -27,7 +28,8 @@ public:
 
 private:
     Host& host_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<Poco::Net::TCPServer> server_;
+    std::shared_ptr<ConnectionStop> stop_;
     int port_ = 0;
 };
 
