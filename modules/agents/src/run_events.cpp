@@ -58,22 +58,34 @@ RunEvent RunEventLog::append(const std::string& runId, const std::string& type, 
     p.event.type = type;
     p.event.payload = atelier::toJson(payload ? payload : atelier::makeObject());
     p.event.createdAt = atelier::nowIso();
-    std::unique_lock lk(queueMutex_);
-    queue_.push_back(&p);
-    while (!p.done) {
-        if (flushing_) {
-            queueCv_.wait(lk);
-            continue;
-        }
-        flushing_ = true;
+    bool lead;
+    {
+        std::lock_guard lk(queueMutex_);
+        queue_.push_back(&p);
+        lead = !flushing_;
+        if (lead) flushing_ = true;
+    }
+    if (!lead) p.ready.acquire();  // written by a leader, or promoted to lead
+    if (!p.done) {
         std::vector<Pending*> batch;
-        batch.swap(queue_);
-        lk.unlock();
+        {
+            std::lock_guard lk(queueMutex_);
+            batch.swap(queue_);  // holds p: it queued before leading
+        }
         flush(batch);
-        lk.lock();
-        flushing_ = false;
-        for (auto* b : batch) b->done = true;
-        queueCv_.notify_all();
+        Pending* next = nullptr;
+        {
+            std::lock_guard lk(queueMutex_);
+            if (queue_.empty()) flushing_ = false;
+            else next = queue_.front();
+        }
+        for (auto* b : batch) {
+            if (b == &p) continue;
+            b->done = true;
+            b->ready.release();
+        }
+        p.done = true;
+        if (next) next->ready.release();  // not done: it leads the next batch
     }
     if (p.error) std::rethrow_exception(p.error);
     return p.event;

@@ -6,7 +6,7 @@
 
 #include "json_util.hpp"
 
-#include <condition_variable>
+#include <semaphore>
 #include <deque>
 #include <exception>
 #include <map>
@@ -52,8 +52,9 @@ private:
     static std::string frame(const RunEvent& e);
     struct Pending {
         RunEvent event;
-        bool done = false;
+        bool done = false;  // set by the leader that wrote it, before `ready` is released
         std::exception_ptr error;
+        std::binary_semaphore ready{0};  // released once: written, or promoted to lead
     };
     void flush(std::vector<Pending*>& batch);
 
@@ -61,10 +62,10 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, int64_t> nextSeq_;
     std::map<std::string, std::vector<std::shared_ptr<Subscriber>>> subs_;
-    // Group commit: concurrent appenders queue their events; one of them writes the whole
-    // queue in a single transaction while the others wait.
+    // Group commit: concurrent appenders queue their events; one of them (the leader) writes
+    // the whole queue in a single transaction and wakes exactly those it wrote, then hands
+    // the lead to the first appender that queued meanwhile. No one is woken for nothing.
     std::mutex queueMutex_;
-    std::condition_variable queueCv_;
     std::vector<Pending*> queue_;
     bool flushing_ = false;
 };

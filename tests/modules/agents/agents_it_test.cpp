@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -431,4 +432,57 @@ TEST(AgentsIt, TwentyConcurrentMockRunsComplete) {
     }
     EXPECT_EQ(paths.size(), 20u);
     EXPECT_EQ(server.get("/api/runs?status=completed").jsonArray()->size(), 20u);
+}
+
+// Concurrent hook posts for one run are group-committed: every event is stored once, with
+// consecutive sequence numbers in id order, and a live subscriber gets each one in that order.
+TEST(AgentsIt, ConcurrentHooksArePersistedOnceInOrderAndStreamed) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("mock");
+    auto r = f.run(agent, "emit: x");
+    std::string id = r.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(id, {"completed"}), "completed");
+    size_t before = f.types(id).size();
+    SseClient sse(server.port(), "/api/runs/" + id + "/events/stream?last_event_id=0");
+    for (size_t i = 0; i < before; ++i) sse.nextData();
+
+    constexpr int kThreads = 8, kEach = 60;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                auto h = server.post("/api/runs/" + id + "/hook",
+                                     R"({"hook_event_name":"PreToolUse","tool_name":"Edit","tool_use_id":"c)" +
+                                         std::to_string(t) + "-" + std::to_string(i) + R"(","tool_input":{}})");
+                if (h.status != 200) ++failures;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+
+    auto events = server.get("/api/runs/" + id + "/events").jsonArray();
+    ASSERT_EQ(events->size(), before + kThreads * kEach);
+    std::set<std::string> toolIds;
+    int64_t lastId = 0, lastSeq = 0;
+    for (size_t i = 0; i < events->size(); ++i) {
+        auto e = events->getObject(static_cast<unsigned>(i));
+        EXPECT_GT(e->getValue<int64_t>("id"), lastId);
+        EXPECT_EQ(e->getValue<int64_t>("sequence"), lastSeq + 1) << "sequence numbers have no gaps or repeats";
+        lastId = e->getValue<int64_t>("id");
+        lastSeq = e->getValue<int64_t>("sequence");
+        if (i >= before) toolIds.insert(e->getObject("payload")->getValue<std::string>("tool_use_id"));
+    }
+    EXPECT_EQ(toolIds.size(), static_cast<size_t>(kThreads * kEach));
+
+    int64_t streamedLast = 0;
+    for (int i = 0; i < kThreads * kEach; ++i) {
+        auto m = sse.nextData();
+        ASSERT_EQ(m.event, "agent.tool_call");
+        EXPECT_GT(std::stoll(m.id), streamedLast);
+        streamedLast = std::stoll(m.id);
+    }
+    EXPECT_EQ(streamedLast, lastId);
 }
