@@ -601,6 +601,7 @@ void RunEngine::runCli(const std::string& runId, const atelier::Row& run, Active
     bool turnDone = false;
     std::string stderrTail;
     std::string threadId;
+    std::string geminiText;  // reply chunks not yet put out as a whole message
     auto st = proc.pump([&](bool isErr, const std::string& line) {
         appendLog(runId, (isErr ? "[stderr] " : "") + line);
         if (isErr) {
@@ -614,6 +615,7 @@ void RunEngine::runCli(const std::string& runId, const atelier::Row& run, Active
             if (u.sessionId) module_.db().exec("UPDATE agents_runs SET session_id = ? WHERE id = ?", {*u.sessionId, runId});
             if (u.cliVersion) module_.db().exec("UPDATE agents_runs SET cli_version = ? WHERE id = ?", {*u.cliVersion, runId});
         }
+        if (backend == "gemini") joinAssistantDeltas(u.events, geminiText, false);
         appendParsed(runId, u.events);
         if (backend == "codex") {
             if (u.sessionId && threadId.empty()) {
@@ -639,8 +641,7 @@ void RunEngine::runCli(const std::string& runId, const atelier::Row& run, Active
                 std::string d = permissionDecision(runId, tool, u.requestParams, &msg);
                 auto reply = makeObject();
                 reply->set("jsonrpc", "2.0");
-                Poco::Dynamic::Var idv = parseAny(*u.requestId);
-                reply->set("id", idv.isEmpty() ? Poco::Dynamic::Var(*u.requestId) : idv);
+                reply->set("id", u.requestIdValue);
                 auto result = makeObject();
                 result->set("decision", d == "allow" ? "accept" : "decline");
                 reply->set("result", result);
@@ -670,6 +671,13 @@ void RunEngine::runCli(const std::string& runId, const atelier::Row& run, Active
                 acc.costUsd += u.result->costUsd;
                 acc.subtype = "success";
                 final = acc;
+            } else if (backend == "opencode" && final) {
+                // opencode reports usage per step: an error after some steps still used them.
+                CliResult r = *u.result;
+                r.tokensIn = final->tokensIn;
+                r.tokensOut = final->tokensOut;
+                r.costUsd = final->costUsd;
+                final = r;
             } else {
                 final = *u.result;
             }
@@ -678,6 +686,11 @@ void RunEngine::runCli(const std::string& runId, const atelier::Row& run, Active
     {
         std::lock_guard lk(a.m);
         a.proc = nullptr;
+    }
+    if (!geminiText.empty()) {  // the CLI ended mid-reply
+        std::vector<std::pair<std::string, JsonObject>> rest;
+        joinAssistantDeltas(rest, geminiText, true);
+        appendParsed(runId, rest);
     }
     appendLog(runId, "[atelier] " + spec->command + " " + st.describe());
     if (final) {

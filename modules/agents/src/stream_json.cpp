@@ -134,6 +134,7 @@ CliUpdate parseCodexLine(const std::string& line) {
     if (!params) params = makeObject();
     if (o->has("id") && !method.empty()) {  // a server → client request (approvals)
         u.requestId = o->get("id").toString();
+        u.requestIdValue = o->get("id");
         u.requestMethod = method;
         u.requestParams = params;
         auto p = makeObject();
@@ -148,6 +149,15 @@ CliUpdate parseCodexLine(const std::string& line) {
         auto thread = obj(res, "thread");
         if (thread && !str(thread, "id").empty()) u.sessionId = str(thread, "id");
         if (res && !str(res, "userAgent").empty()) u.cliVersion = str(res, "userAgent");
+        return u;
+    }
+    // A rejected request (e.g. thread/resume of an unknown thread): no turn will follow.
+    if (o->has("id") && o->has("error")) {
+        CliResult r;
+        r.isError = true;
+        r.subtype = "error";
+        r.text = "codex: " + str(obj(o, "error"), "message", "request failed");
+        u.result = r;
         return u;
     }
     if (method == "thread/started") {
@@ -203,7 +213,7 @@ CliUpdate parseCodexLine(const std::string& line) {
         auto p = makeObject();
         p->set("status", r.subtype);
         u.events.emplace_back("run.result", p);
-    } else if (method == "error") {
+    } else if (method == "error" && !params->optValue<bool>("willRetry", false)) {  // a retried error is not the end
         CliResult r;
         r.isError = true;
         r.subtype = "error";
@@ -297,7 +307,8 @@ CliUpdate parseOpencodeLine(const std::string& line) {
     } else if (type == "step_finish") {
         auto tokens = obj(part, "tokens");
         CliResult r;
-        r.tokensIn = num(tokens, "input");
+        // As for Claude, cached input counts as input.
+        r.tokensIn = num(tokens, "input") + num(obj(tokens, "cache"), "read") + num(obj(tokens, "cache"), "write");
         r.tokensOut = num(tokens, "output");
         r.costUsd = real(part, "cost");
         r.subtype = "step";
@@ -306,10 +317,33 @@ CliUpdate parseOpencodeLine(const std::string& line) {
         CliResult r;
         r.isError = true;
         r.subtype = "error";
-        r.text = str(obj(o, "error"), "message", "opencode error");
+        // opencode writes session errors as {name, data: {message}}.
+        auto err = obj(o, "error");
+        r.text = str(obj(err, "data"), "message", str(err, "message", str(err, "name", "opencode error")));
         u.result = r;
     }
     return u;
+}
+
+void joinAssistantDeltas(std::vector<std::pair<std::string, JsonObject>>& events, std::string& pending, bool flush) {
+    std::vector<std::pair<std::string, JsonObject>> out;
+    auto put = [&] {
+        if (pending.empty()) return;
+        auto p = makeObject();
+        p->set("text", pending);
+        p->set("role", "assistant");
+        out.emplace_back("agent.message", p);
+        pending.clear();
+    };
+    for (auto& ev : events) {
+        if (ev.first == "agent.token")
+            pending += str(ev.second, "text");
+        else
+            put();
+        out.push_back(std::move(ev));
+    }
+    if (flush) put();
+    events = std::move(out);
 }
 
 CliUpdate parseCliLine(const std::string& backend, const std::string& line) {

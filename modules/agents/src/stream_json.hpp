@@ -28,6 +28,7 @@ struct CliUpdate {
     std::optional<CliResult> result;
     // Codex: requests that need an answer (JSON-RPC id + method + params).
     std::optional<std::string> requestId;
+    Poco::Dynamic::Var requestIdValue;  // the id as sent: the answer must repeat it with its JSON type
     std::string requestMethod;
     JsonObject requestParams;
     bool parsed = false;  // false for non-JSON lines (kept in the log only)
@@ -38,5 +39,10 @@ CliUpdate parseCodexLine(const std::string& line);
 CliUpdate parseGeminiLine(const std::string& line);
 CliUpdate parseOpencodeLine(const std::string& line);
 CliUpdate parseCliLine(const std::string& backend, const std::string& line);
+
+// Gemini CLI streams every assistant reply as delta chunks only: collects them in `pending` and
+// puts the whole reply as an agent.message before the next event that is not a chunk (or at the
+// end, when `flush` is set), so each backend yields complete messages.
+void joinAssistantDeltas(std::vector<std::pair<std::string, JsonObject>>& events, std::string& pending, bool flush);
 
 }  // namespace agents

@@ -35,10 +35,17 @@ std::string jsonStr(const std::string& s) {
     return out + "\"";
 }
 
-TestServer::Options withFakeCli(std::string dataDir = {}) {
+// `only` limits the fake CLIs on PATH (the others then count as not installed).
+TestServer::Options withFakeCli(std::string dataDir = {}, const std::vector<std::string>& only = {}) {
     TestServer::Options o;
     const char* path = std::getenv("PATH");
-    o.env["PATH"] = std::string(AGENTS_FAKE_CLI_DIR) + ":" + (path ? path : "/usr/bin:/bin");
+    std::string dir = AGENTS_FAKE_CLI_DIR;
+    if (!only.empty()) {
+        dir = atelier::test::makeTempDir("atelier-fake-cli-");
+        for (auto& cli : only)
+            std::filesystem::create_symlink(std::string(AGENTS_FAKE_CLI_DIR) + "/" + cli, dir + "/" + cli);
+    }
+    o.env["PATH"] = dir + ":" + (path ? path : "/usr/bin:/bin");
     o.dataDir = std::move(dataDir);
     return o;
 }
@@ -60,9 +67,11 @@ struct Fixture {
             ASSERT_TRUE(add.status == 201 || add.status == 200) << add.body;
         }
     }
-    std::string agent(const std::string& cli, const std::string& extra = "") {
-        auto r = server.post("/api/agents", R"({"project_id":")" + projectId + R"(","name":"Builder )" + cli + R"(","cli_name":")" +
-                                                 cli + R"(","model":"claude-sonnet-4-6","instructions":"Be careful")" + extra + "}");
+    std::string agent(const std::string& cli, const std::string& extra = "",
+                      const std::string& model = "claude-sonnet-4-6") {
+        auto r = server.post("/api/agents", R"({"project_id":")" + projectId + R"(","name":"Builder )" + cli +
+                                                R"(","cli_name":")" + cli + R"(","model":")" + model +
+                                                R"(","instructions":"Be careful")" + extra + "}");
         EXPECT_EQ(r.status, 201) << r.body;
         return r.json() ? r.json()->getValue<std::string>("id") : "";
     }
@@ -229,6 +238,231 @@ TEST(AgentsIt, ClaudeRunEndToEndThroughCommitPushAccept) {
     EXPECT_EQ(readFile(wt + "/src/app.txt"), "v1\n");
 }
 
+namespace {
+
+// The payloads of a run's events of one type, in order.
+std::vector<Poco::JSON::Object::Ptr> payloads(TestServer& server, const std::string& id, const std::string& type) {
+    std::vector<Poco::JSON::Object::Ptr> out;
+    auto a = server.get("/api/runs/" + id + "/events").jsonArray();
+    for (size_t i = 0; a && i < a->size(); ++i) {
+        auto e = a->getObject(static_cast<unsigned>(i));
+        if (e->getValue<std::string>("event_type") == type) out.push_back(e->getObject("payload"));
+    }
+    return out;
+}
+
+void expectEdited(TestServer& server, const std::string& id) {
+    auto changes = server.get("/api/runs/" + id + "/changes");
+    ASSERT_EQ(changes.status, 200) << changes.body;
+    EXPECT_NE(changes.json()->getValue<std::string>("diff").find("+v2"), std::string::npos) << changes.body;
+    EXPECT_EQ(server.get("/api/runs/" + id + "/diff-stats").json()->getValue<int>("files"), 1);
+}
+
+}  // namespace
+
+TEST(AgentsIt, CodexRunEndToEndOverAppServerJsonRpc) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("codex", "", "gpt-5-codex");
+    auto created = f.run(agent,
+                         "Update the app\nsay: Starting the edit\nedit: src/app.txt=v2\\n\nrun: git status\n"
+                         "retry: stream disconnected, reconnecting\nask: rm -rf build\nsay: Done");
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string id = created.json()->getValue<std::string>("id");
+    std::string wt = created.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+    EXPECT_TRUE(std::filesystem::exists(wt + "/.git")) << "worktree appears";
+
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed")
+        << server.get("/api/runs/" + id).body << server.get("/api/runs/" + id + "/logs").body;
+    auto done = server.get("/api/runs/" + id).json();
+    EXPECT_EQ(done->getValue<int>("tokens_in"), 2000) << "thread/tokenUsage/updated total";
+    EXPECT_EQ(done->getValue<int>("tokens_out"), 300);
+    std::string thread = done->getValue<std::string>("session_id");
+    EXPECT_EQ(thread.size(), 36u) << "the thread id is the session";
+    EXPECT_NE(done->getValue<std::string>("cli_version").find("9.9.9"), std::string::npos);
+
+    auto types = f.types(id);
+    for (auto t : {"run.started", "session.init", "user.message", "agent.token", "agent.message", "agent.tool_call",
+                   "agent.tool_result", "agent.needs_attention", "run.result", "run.completed"})
+        EXPECT_TRUE(has(types, t)) << t;
+    EXPECT_EQ(types.back(), "run.completed");
+    auto calls = payloads(server, id, "agent.tool_call");
+    ASSERT_EQ(calls.size(), 2u) << "the fileChange and the commandExecution";
+    EXPECT_EQ(calls[0]->getValue<std::string>("tool_name"), "Edit");
+    EXPECT_EQ(calls[1]->getValue<std::string>("tool_name"), "Bash");
+    EXPECT_EQ(calls[1]->getObject("input")->getValue<std::string>("command"), "git status");
+    auto results = payloads(server, id, "agent.tool_result");
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_FALSE(results[0]->getValue<bool>("is_error"));
+    EXPECT_EQ(results[1]->getValue<std::string>("output"), "ok\n");
+    std::vector<std::string> said;
+    for (auto& m : payloads(server, id, "agent.message")) said.push_back(m->getValue<std::string>("text"));
+    EXPECT_TRUE(has(said, "Starting the edit"));
+    EXPECT_TRUE(has(said, "permission: decline"))
+        << "no permission handler: the approval request is declined; said: " << testing::PrintToString(said)
+        << server.get("/api/runs/" + id + "/logs").body;
+    EXPECT_TRUE(has(said, "Done")) << "a retried error does not end the turn";
+    expectEdited(server, id);
+
+    // the JSON-RPC conversation: initialize, initialized, thread/start, then turn/start on that thread
+    auto rpc = Poco::JSON::Parser()
+                   .parse(readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-rpc.json"))
+                   .extract<Poco::JSON::Object::Ptr>();
+    auto msgs = rpc->getArray("messages");
+    ASSERT_GE(msgs->size(), 4u);
+    std::vector<std::string> methods;
+    for (size_t i = 0; i < msgs->size(); ++i)
+        methods.push_back(msgs->getObject(static_cast<unsigned>(i))->optValue<std::string>("method", ""));
+    EXPECT_EQ(std::vector<std::string>(methods.begin(), methods.begin() + 4),
+              (std::vector<std::string>{"initialize", "initialized", "thread/start", "turn/start"}));
+    auto threadStart = msgs->getObject(2)->getObject("params");
+    EXPECT_EQ(threadStart->getValue<std::string>("model"), "gpt-5-codex");
+    EXPECT_EQ(threadStart->getValue<std::string>("developerInstructions"), "Be careful");
+    EXPECT_EQ(threadStart->getValue<std::string>("cwd"), wt);
+    auto turn = msgs->getObject(3)->getObject("params");
+    EXPECT_EQ(turn->getValue<std::string>("threadId"), thread);
+    EXPECT_NE(turn->getArray("input")->getObject(0)->getValue<std::string>("text").find("edit: src/app.txt"),
+              std::string::npos);
+    EXPECT_NE(rpc->getValue<std::string>("codex_home").find("/runs/" + id + "/codex-home"), std::string::npos);
+
+    // continue resumes the thread
+    auto cont = server.post("/api/runs/" + id + "/continue", R"({"message":"say: one more thing"})");
+    ASSERT_EQ(cont.status, 200) << cont.body;
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed") << server.get("/api/runs/" + id).body;
+    rpc = Poco::JSON::Parser()
+              .parse(readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-rpc.json"))
+              .extract<Poco::JSON::Object::Ptr>();
+    msgs = rpc->getArray("messages");
+    ASSERT_GE(msgs->size(), 4u);
+    EXPECT_EQ(msgs->getObject(2)->getValue<std::string>("method"), "thread/resume");
+    EXPECT_EQ(msgs->getObject(2)->getObject("params")->getValue<std::string>("threadId"), thread);
+    EXPECT_EQ(msgs->getObject(3)->getValue<std::string>("method"), "turn/start");
+    EXPECT_EQ(msgs->getObject(3)->getObject("params")->getValue<std::string>("threadId"), thread);
+    std::vector<std::string> later;
+    for (auto& m : payloads(server, id, "agent.message")) later.push_back(m->getValue<std::string>("text"));
+    EXPECT_TRUE(has(later, "one more thing"));
+
+    // codex rejecting thread/resume (its rollout is gone) fails the run instead of leaving it waiting
+    std::filesystem::remove(server.dataDir() + "/modules/agents/runs/" + id + "/codex-home/sessions/" + thread);
+    ASSERT_EQ(server.post("/api/runs/" + id + "/continue", R"({"message":"say: again"})").status, 200);
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}, 8000), "failed");
+    EXPECT_NE(server.get("/api/runs/" + id).json()->getValue<std::string>("error").find("no rollout found"),
+              std::string::npos)
+        << server.get("/api/runs/" + id).body;
+
+    // a failed turn fails the run with codex's message
+    auto bad = f.run(agent, "say: trying\nfail: model overloaded");
+    std::string bid = bad.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(bid, {"failed", "completed"}), "failed");
+    EXPECT_EQ(server.get("/api/runs/" + bid).json()->getValue<std::string>("error"), "model overloaded");
+}
+
+TEST(AgentsIt, GeminiRunEndToEndWithStreamJsonAndToolHooks) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("gemini", "", "gemini-2.5-pro");
+    auto created = f.run(agent, "Update the app\nsay: Starting the edit\nedit: src/app.txt=v2\\n\nsay: All done");
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string id = created.json()->getValue<std::string>("id");
+    std::string wt = created.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+    EXPECT_TRUE(std::filesystem::exists(wt + "/.git")) << "worktree appears";
+
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed")
+        << server.get("/api/runs/" + id).body << server.get("/api/runs/" + id + "/logs").body;
+    auto done = server.get("/api/runs/" + id).json();
+    EXPECT_EQ(done->getValue<int>("tokens_in"), 2000) << "result stats";
+    EXPECT_EQ(done->getValue<int>("tokens_out"), 468);
+    EXPECT_EQ(done->getValue<std::string>("session_id").size(), 36u);
+
+    auto types = f.types(id);
+    for (auto t : {"run.started", "session.init", "agent.token", "agent.message", "agent.tool_call",
+                   "agent.tool_result", "run.result", "run.completed"})
+        EXPECT_TRUE(has(types, t)) << t;
+    EXPECT_EQ(types.back(), "run.completed");
+    bool hookCall = false, streamCall = false, hookResult = false;
+    for (auto& c : payloads(server, id, "agent.tool_call")) {
+        EXPECT_EQ(c->getValue<std::string>("tool_name"), "write_file");
+        EXPECT_EQ(c->getObject("input")->getValue<std::string>("file_path"), wt + "/src/app.txt");
+        (c->getValue<std::string>("source") == "hook" ? hookCall : streamCall) = true;
+    }
+    EXPECT_TRUE(hookCall) << "BeforeTool hook from the system settings file";
+    EXPECT_TRUE(streamCall);
+    for (auto& r : payloads(server, id, "agent.tool_result"))
+        if (r->getValue<std::string>("source") == "hook") hookResult = true;
+    EXPECT_TRUE(hookResult) << "AfterTool hook";
+    std::vector<std::string> said;
+    for (auto& m : payloads(server, id, "agent.message")) said.push_back(m->getValue<std::string>("text"));
+    EXPECT_EQ(said, (std::vector<std::string>{"Starting the edit", "All done"}))
+        << "streamed chunks make up whole messages";
+    expectEdited(server, id);
+
+    auto argv = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-argv.json");
+    EXPECT_NE(argv.find("gemini-settings.json"), std::string::npos) << argv;
+    EXPECT_NE(argv.find("\"--model\", \"gemini-2.5-pro\""), std::string::npos) << argv;
+    EXPECT_NE(argv.find("\"system_md\": \"Be careful\""), std::string::npos) << argv;
+
+    auto bad = f.run(agent, "say: trying\nerror: Quota exceeded");
+    std::string bid = bad.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(bid, {"failed", "completed"}), "failed");
+    auto b = server.get("/api/runs/" + bid).json();
+    EXPECT_EQ(b->getValue<std::string>("error"), "Quota exceeded");
+    EXPECT_EQ(b->getValue<int>("tokens_out"), 468) << "tokens recorded even for failed runs";
+}
+
+TEST(AgentsIt, OpencodeRunEndToEndThenContinueTheSession) {
+    TestServer server(withFakeCli());
+    Fixture f(server);
+    f.makeProject();
+    std::string agent = f.agent("opencode", "", "anthropic/claude-sonnet-4-6");
+    auto created = f.run(agent, "Update the app\nsay: Starting the edit\nedit: src/app.txt=v2\\n\nsay: Done");
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string id = created.json()->getValue<std::string>("id");
+    std::string wt = created.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
+    EXPECT_TRUE(std::filesystem::exists(wt + "/.git")) << "worktree appears";
+
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed")
+        << server.get("/api/runs/" + id).body << server.get("/api/runs/" + id + "/logs").body;
+    auto done = server.get("/api/runs/" + id).json();
+    EXPECT_EQ(done->getValue<int>("tokens_in"), 3150) << "three steps of input + cache tokens";
+    EXPECT_EQ(done->getValue<int>("tokens_out"), 600);
+    EXPECT_NEAR(done->getValue<double>("cost_usd"), 0.0375, 1e-9);
+    std::string session = done->getValue<std::string>("session_id");
+    EXPECT_EQ(session.rfind("ses_", 0), 0u) << session;
+
+    auto types = f.types(id);
+    for (auto t :
+         {"run.started", "agent.message", "agent.tool_call", "agent.tool_result", "run.result", "run.completed"})
+        EXPECT_TRUE(has(types, t)) << t;
+    EXPECT_EQ(types.back(), "run.completed");
+    auto calls = payloads(server, id, "agent.tool_call");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0]->getValue<std::string>("tool_name"), "write");
+    EXPECT_EQ(calls[0]->getObject("input")->getValue<std::string>("filePath"), wt + "/src/app.txt");
+    ASSERT_EQ(payloads(server, id, "agent.tool_result").size(), 1u);
+    expectEdited(server, id);
+    auto argv = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-argv.json");
+    EXPECT_NE(argv.find("\"--model\", \"anthropic/claude-sonnet-4-6\""), std::string::npos) << argv;
+    EXPECT_NE(argv.find("Be careful"), std::string::npos) << argv;
+
+    auto cont = server.post("/api/runs/" + id + "/continue", R"({"message":"say: one more thing"})");
+    ASSERT_EQ(cont.status, 200) << cont.body;
+    ASSERT_EQ(f.waitStatus(id, {"completed", "failed"}), "completed") << server.get("/api/runs/" + id).body;
+    argv = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/fake-argv.json");
+    EXPECT_NE(argv.find("\"--session\", \"" + session + "\""), std::string::npos) << argv;
+    auto again = server.get("/api/runs/" + id).json();
+    EXPECT_EQ(again->getValue<int>("tokens_in"), 4200) << "continued turns add up";
+    EXPECT_NEAR(again->getValue<double>("cost_usd"), 0.05, 1e-9);
+
+    auto bad = f.run(agent, "say: trying\nerror: Model not found: nope");
+    std::string bid = bad.json()->getValue<std::string>("id");
+    ASSERT_EQ(f.waitStatus(bid, {"failed", "completed"}), "failed");
+    auto b = server.get("/api/runs/" + bid).json();
+    EXPECT_EQ(b->getValue<std::string>("error"), "Model not found: nope");
+    EXPECT_EQ(b->getValue<int>("tokens_out"), 200) << "steps before the error still count";
+}
+
 TEST(AgentsIt, CancelKillsTheWholeProcessGroup) {
     TestServer server(withFakeCli());
     Fixture f(server);
@@ -292,7 +526,7 @@ TEST(AgentsIt, PauseCheckpointsThenContinueResumes) {
 }
 
 TEST(AgentsIt, CrashAndErrorResultFailWithReason) {
-    TestServer server(withFakeCli());
+    TestServer server(withFakeCli({}, {"claude"}));
     Fixture f(server);
     f.makeProject();
     std::string agent = f.agent("claude-code");

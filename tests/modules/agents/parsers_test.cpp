@@ -73,7 +73,51 @@ TEST(StreamJson, NonJsonAndOtherCliFormats) {
     auto appr = parseCodexLine(R"({"id":7,"method":"item/commandExecution/requestApproval","params":{"command":"ls"}})");
     ASSERT_TRUE(appr.requestId);
     EXPECT_EQ(*appr.requestId, "7");
+    EXPECT_TRUE(appr.requestIdValue.isInteger()) << "answered with the same JSON type";
     EXPECT_EQ(appr.events[0].first, "agent.needs_attention");
+}
+
+TEST(StreamJson, CodexErrorsAndOpencodeDetails) {
+    auto retried =
+        parseCodexLine(R"({"method":"error","params":{"error":{"message":"reconnecting"},"willRetry":true}})");
+    EXPECT_FALSE(retried.result) << "codex retries: the turn goes on";
+    auto fatal = parseCodexLine(R"({"method":"error","params":{"error":{"message":"quota"},"willRetry":false}})");
+    ASSERT_TRUE(fatal.result);
+    EXPECT_EQ(fatal.result->text, "quota");
+    auto rejected = parseCodexLine(R"({"id":2,"error":{"code":-32600,"message":"no rollout found"}})");
+    ASSERT_TRUE(rejected.result);
+    EXPECT_TRUE(rejected.result->isError);
+    EXPECT_EQ(rejected.result->text, "codex: no rollout found");
+
+    auto step = parseOpencodeLine(
+        R"({"type":"step_finish","sessionID":"ses_1","part":{"tokens":{"input":7,"output":3,"cache":{"read":5,"write":1}},"cost":0.01}})");
+    ASSERT_TRUE(step.result);
+    EXPECT_EQ(step.result->tokensIn, 13);
+    auto err = parseOpencodeLine(
+        R"({"type":"error","sessionID":"ses_1","error":{"name":"APIError","data":{"message":"bad key"}}})");
+    ASSERT_TRUE(err.result);
+    EXPECT_EQ(err.result->text, "bad key");
+}
+
+TEST(StreamJson, GeminiDeltasJoinIntoMessages) {
+    std::string pending;
+    std::vector<std::pair<std::string, JsonObject>> events;
+    for (auto chunk : {"Hello", " world"}) {
+        auto u = parseGeminiLine(std::string(R"({"type":"message","role":"assistant","delta":true,"content":")") +
+                                 chunk + "\"}");
+        joinAssistantDeltas(u.events, pending, false);
+        events.insert(events.end(), u.events.begin(), u.events.end());
+    }
+    auto tool = parseGeminiLine(R"({"type":"tool_use","tool_name":"write_file","tool_id":"t1","parameters":{}})");
+    joinAssistantDeltas(tool.events, pending, false);
+    ASSERT_EQ(tool.events.size(), 2u);
+    EXPECT_EQ(tool.events[0].first, "agent.message");
+    EXPECT_EQ(str(tool.events[0].second, "text"), "Hello world");
+    EXPECT_EQ(tool.events[1].first, "agent.tool_call");
+    EXPECT_EQ(events.size(), 2u) << "chunks stay tokens";
+    std::vector<std::pair<std::string, JsonObject>> none;
+    joinAssistantDeltas(none, pending, true);
+    EXPECT_TRUE(none.empty());
 }
 
 TEST(HookIngest, MapsEventsAndStatus) {
