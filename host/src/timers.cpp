@@ -38,7 +38,7 @@ void TimerService::cancel(int64_t id) {
 void TimerService::removeOwner(const ModuleRecord* owner) {
     std::lock_guard lock(mutex_);
     std::erase_if(due_, [&](const auto& kv) { return kv.second->owner.get() == owner; });
-    runningId_ = 0;
+    if (runningOwner_ == owner) runningId_ = -runningId_;  // the running one is not re-armed either
 }
 
 void TimerService::run() {
@@ -49,13 +49,16 @@ void TimerService::run() {
             continue;
         }
         auto it = due_.begin();
-        if (it->first > std::chrono::steady_clock::now()) {
-            cv_.wait_until(lock, it->first);
+        // A copy: wait_until reads the deadline again after waking, when the entry may be erased.
+        const auto deadline = it->first;
+        if (deadline > std::chrono::steady_clock::now()) {
+            cv_.wait_until(lock, deadline);
             continue;
         }
         auto t = it->second;
         due_.erase(it);
         runningId_ = t->id;
+        runningOwner_ = t->owner.get();
         lock.unlock();
         try {
             InflightGuard guard(t->owner.get());
@@ -66,6 +69,7 @@ void TimerService::run() {
         if (t->interval.count() > 0 && runningId_ == t->id && !stopping_)
             due_.emplace(std::chrono::steady_clock::now() + t->interval, t);
         runningId_ = 0;
+        runningOwner_ = nullptr;
     }
 }
 

@@ -38,6 +38,7 @@ private:
     std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<Timer>> due_;
     int64_t nextId_ = 0;
     int64_t runningId_ = 0;
+    const ModuleRecord* runningOwner_ = nullptr;
     bool stopping_ = false;
     std::thread thread_;
 };
