@@ -31,11 +31,13 @@ TEST(TimerServiceTest, RemovingTheTimerBeingWaitedOnKeepsTheThreadHealthy) {
     auto stopping = std::make_shared<ModuleRecord>();
     auto staying = std::make_shared<ModuleRecord>();
     // The thread sleeps until this far deadline; removing it erases the entry it waits on.
-    timers.add(10s, 0ms, [] {}, stopping);
+    timers.add(
+        10s, 0ms, [] {}, stopping);
     std::this_thread::sleep_for(20ms);
     timers.removeOwner(stopping.get());
     std::atomic<int> fired{0};
-    timers.add(10ms, 0ms, [&] { fired++; }, staying);
+    timers.add(
+        10ms, 0ms, [&] { fired++; }, staying);
     EXPECT_TRUE(waitFor([&] { return fired.load() == 1; }));
     timers.stop();
 }
@@ -48,14 +50,15 @@ TEST(TimerServiceTest, RemovingOneOwnerLetsAnotherOwnersRunningTimerRepeat) {
     std::atomic<int> fired{0};
     std::promise<void> entered, release;
     auto released = release.get_future().share();
-    timers.add(0ms, 5ms,
-               [&, released] {
-                   if (fired++ == 0) {
-                       entered.set_value();
-                       released.wait();  // hold the first run while the other owner is removed
-                   }
-               },
-               staying);
+    timers.add(
+        0ms, 5ms,
+        [&, released] {
+            if (fired++ == 0) {
+                entered.set_value();
+                released.wait();  // hold the first run while the other owner is removed
+            }
+        },
+        staying);
     entered.get_future().wait();
     timers.removeOwner(stopping.get());
     release.set_value();
@@ -70,14 +73,15 @@ TEST(TimerServiceTest, RemovingTheOwnerOfTheRunningTimerStopsItRepeating) {
     std::atomic<int> fired{0};
     std::promise<void> entered, release;
     auto released = release.get_future().share();
-    timers.add(0ms, 5ms,
-               [&, released] {
-                   if (fired++ == 0) {
-                       entered.set_value();
-                       released.wait();
-                   }
-               },
-               owner);
+    timers.add(
+        0ms, 5ms,
+        [&, released] {
+            if (fired++ == 0) {
+                entered.set_value();
+                released.wait();
+            }
+        },
+        owner);
     entered.get_future().wait();
     timers.removeOwner(owner.get());
     release.set_value();
