@@ -1,8 +1,7 @@
 #include "events_hub.hpp"
 
-#include <atelier/util.hpp>
-
 #include <algorithm>
+#include <atelier/util.hpp>
 
 #include "activity_log.hpp"
 #include "events_logs.hpp"
@@ -42,11 +41,16 @@ std::vector<std::string> eventTopics(const StoredEvent& e) {
     if (!e.commentId.empty()) t.push_back("comment:" + e.commentId);
     if (!e.sessionId.empty()) t.push_back("session:" + e.sessionId);
     if (e.payload.size() > 2 && e.payload[0] == '{') {
-        static const std::pair<const char*, const char*> keys[] = {
-            {"runId", "run"},          {"run_id", "run"},           {"sessionId", "session"},
-            {"session_id", "session"}, {"kombuseSessionId", "session"}, {"worktreeId", "worktree"},
-            {"agentId", "agent"},      {"agent_id", "agent"},       {"terminalId", "terminal"},
-            {"connectionId", "connection"}};
+        static const std::pair<const char*, const char*> keys[] = {{"runId", "run"},
+                                                                   {"run_id", "run"},
+                                                                   {"sessionId", "session"},
+                                                                   {"session_id", "session"},
+                                                                   {"kombuseSessionId", "session"},
+                                                                   {"worktreeId", "worktree"},
+                                                                   {"agentId", "agent"},
+                                                                   {"agent_id", "agent"},
+                                                                   {"terminalId", "terminal"},
+                                                                   {"connectionId", "connection"}};
         // Cheap pre-check before parsing the payload.
         bool any = false;
         for (auto& [k, r] : keys)
@@ -167,8 +171,27 @@ struct EventsHub::WsClient {
     atelier::WebSocket ws;
     std::shared_ptr<Connection> conn;
     bool boards = false;
+    int64_t bus = 0;                          // last bus event the fan-out considered for it
     std::map<std::string, int64_t> topics;    // Kombuse: topic -> last event id when subscribed
     std::map<std::string, int64_t> projects;  // boards: project -> last event id when subscribed
+};
+
+// What the fan-out still has to give some client: recent messages in id order, each rendered
+// (or framed) once, plus rendered SSE runs shared by clients at the same cursor.
+struct EventsHub::Window {
+    struct WsEvent {
+        std::shared_ptr<const StoredEvent> e;
+        std::vector<std::string> topics;
+        std::string json;
+        std::string boardsFrame;
+        std::map<std::string, std::string> frames;  // topic -> Kombuse frame
+    };
+    std::vector<BusItem> items;                            // SSE bus messages
+    std::vector<std::pair<int64_t, std::string>> entries;  // ops-log entries
+    std::vector<WsEvent> wsEvents;                         // every bus event, while WebSocket clients exist
+    int64_t lastBus = 0, lastOps = 0;                      // newest ids taken in
+    std::unordered_map<std::string, std::string> sseRuns;  // node-based: pointers into it stay valid
+    bool empty() const { return items.empty() && entries.empty() && wsEvents.empty(); }
 };
 
 struct SseCloseCtx {
@@ -198,14 +221,15 @@ void EventsHub::start() {
         flushStop_ = false;
     }
     if (!pool_) pool_ = std::make_unique<FanoutPool>(options_.fanoutThreads);
+    window_ = std::make_unique<Window>();
     flushThread_ = std::thread([this] { flushLoop(); });
     busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
     opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
 }
 
 void EventsHub::stop() {
-    std::unordered_map<uint64_t, std::shared_ptr<SseClient>> sse;
-    std::unordered_map<atelier_websocket*, std::shared_ptr<WsClient>> ws;
+    std::map<uint64_t, std::shared_ptr<SseClient>> sse;
+    std::map<atelier_websocket*, std::shared_ptr<WsClient>> ws;
     {
         std::lock_guard lock(mutex_);
         if (!started_) return;
@@ -290,20 +314,22 @@ std::vector<EventsHub::BusItem> EventsHub::busItems(int64_t after, int64_t upTo,
     return out;
 }
 
-std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
-                                 const std::string& projectSlug) const {
+std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops,
+                                 const std::string& projectId, const std::string& projectSlug) const {
     std::string out;
     std::string opsPart = ":" + std::to_string(ops);
     for (size_t i = from; i < items.size(); ++i) {
         const auto& it = items[i];
-        if (it.worktrees && !projectId.empty() && !it.project.empty() && it.project != projectId && it.project != projectSlug)
+        if (it.worktrees && !projectId.empty() && !it.project.empty() && it.project != projectId &&
+            it.project != projectSlug)
             continue;
         out += sseMessage(std::to_string(it.id) + opsPart, it.data);
     }
     return out;
 }
 
-std::string EventsHub::renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from, int64_t bus) {
+std::string EventsHub::renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from,
+                                 int64_t bus) {
     std::string out;
     std::string busPart = std::to_string(bus) + ":";
     for (size_t i = from; i < entries.size(); ++i)
@@ -344,8 +370,9 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
             h->set("X-Atelier-Project", projectRaw);
             headers = atelier::toJson(h);
         }
-        auto r = module_.host().call("GET", "/api/active-project" + (projectRaw.empty() ? std::string() : "?project=" + urlEncode(projectRaw)),
-                                     {}, headers);
+        auto r = module_.host().call(
+            "GET", "/api/active-project" + (projectRaw.empty() ? std::string() : "?project=" + urlEncode(projectRaw)),
+            {}, headers);
         if (r.status == 200) {
             if (auto o = r.json()) {
                 JsonObject p = o->has("data") && o->getObject("data") ? o->getObject("data") : o;
@@ -380,7 +407,8 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
             auto rows = queryOpsLog(module_.db(), f);
             // Keep the newest entries that fit the history budget.
             size_t bytes = 0, keepFrom = rows.size();
-            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_) bytes += rows[--keepFrom].second.size();
+            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_)
+                bytes += rows[--keepFrom].second.size();
             for (size_t i = keepFrom; i < rows.size(); ++i) opsEntries.push_back(std::move(rows[i].second));
         }
         auto payload = makeObject();
@@ -571,64 +599,88 @@ void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& b
     pendingCv_.notify_one();
 }
 
+namespace {
+constexpr size_t kGroupClients = 64;  // clients per lock hold: a few ms of writes at most
+
+template <class Vec, class IdOf>
+size_t firstAfter(const Vec& v, int64_t id, IdOf idOf) {
+    return static_cast<size_t>(
+        std::upper_bound(v.begin(), v.end(), id, [&](int64_t x, const auto& e) { return x < idOf(e); }) - v.begin());
+}
+}  // namespace
+
 void EventsHub::flushLoop() {
-    auto lastFlush = Clock::now() - std::chrono::seconds(1);
+    auto turnStart = Clock::now() - std::chrono::seconds(1);
     const auto window = std::chrono::milliseconds(options_.flushMs);
     while (true) {
-        std::vector<std::shared_ptr<const StoredEvent>> bus;
-        std::vector<std::shared_ptr<const OpsEntry>> ops;
         {
             std::unique_lock l(pendingMutex_);
-            pendingCv_.wait(l, [&] { return flushStop_ || !pendingBus_.empty() || !pendingOps_.empty(); });
+            if (window_->empty())
+                pendingCv_.wait(l, [&] { return flushStop_ || !pendingBus_.empty() || !pendingOps_.empty(); });
             if (flushStop_) return;
-            // Busy: wait out the rest of the window so one write carries several messages.
-            auto due = lastFlush + window;
+            // Busy: a client gets at most one write per window, so one write carries several messages.
+            auto due = turnStart + window;
             if (Clock::now() < due) pendingCv_.wait_until(l, due, [&] { return flushStop_; });
             if (flushStop_) return;
-            bus.swap(pendingBus_);
-            ops.swap(pendingOps_);
         }
-        lastFlush = Clock::now();
+        turnStart = Clock::now();
         try {
-            deliver(bus, ops);
+            bool turnEnded = false;
+            while (!turnEnded) {
+                std::vector<std::shared_ptr<const StoredEvent>> bus;
+                std::vector<std::shared_ptr<const OpsEntry>> ops;
+                {
+                    std::lock_guard l(pendingMutex_);
+                    if (flushStop_) return;
+                    bus.swap(pendingBus_);
+                    ops.swap(pendingOps_);
+                }
+                if (!bus.empty() || !ops.empty()) appendToWindow(bus, ops);
+                turnEnded = deliverGroup(kGroupClients);
+            }
+            trimWindow();
         } catch (const std::exception& e) {
             module_.host().error(std::string("event fan-out failed: ") + e.what());
         }
     }
 }
 
-void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& batch,
-                        const std::vector<std::shared_ptr<const OpsEntry>>& opsBatch) {
+void EventsHub::appendToWindow(const std::vector<std::shared_ptr<const StoredEvent>>& batch,
+                               const std::vector<std::shared_ptr<const OpsEntry>>& opsBatch) {
+    auto& w = *window_;
     std::vector<BusItem> items;
     for (auto& e : batch) {
         BusItem it;
         if (busItem(*e, it)) items.push_back(std::move(it));
     }
-    std::vector<std::pair<int64_t, std::string>> entries;
-    entries.reserve(opsBatch.size());
-    for (auto& e : opsBatch) entries.emplace_back(e->id, e->json);
     bool haveWs;
     {
         std::lock_guard lock(mutex_);
         haveWs = !ws_.empty();
     }
-    // WebSocket payloads, formatted once per event (and per reported topic).
-    struct WsEvent {
-        const StoredEvent* e;
-        std::vector<std::string> topics;
-        std::string json;
-        std::string boardsFrame;
-        std::map<std::string, std::string> frames;  // topic -> Kombuse frame
-    };
-    std::vector<WsEvent> wsEvents;
+    std::vector<Window::WsEvent> wsEvents;
     if (haveWs) {
         wsEvents.reserve(batch.size());
-        for (auto& e : batch) wsEvents.push_back(WsEvent{e.get(), eventTopics(*e), e->toJson(), {}, {}});
+        for (auto& e : batch) wsEvents.push_back(Window::WsEvent{e, eventTopics(*e), e->toJson(), {}, {}});
     }
+    // From here on every live client gets these from the window, so a client that joins now
+    // starts after them (openSse and the catch-up read the log up to deliveredBus_/Ops_).
+    std::lock_guard lock(mutex_);
+    for (auto& it : items) w.items.push_back(std::move(it));
+    for (auto& e : opsBatch) w.entries.emplace_back(e->id, e->json);
+    if (!ws_.empty())
+        for (auto& we : wsEvents) w.wsEvents.push_back(std::move(we));
+    if (!batch.empty()) w.lastBus = std::max(w.lastBus, batch.back()->id);
+    if (!opsBatch.empty()) w.lastOps = std::max(w.lastOps, opsBatch.back()->id);
+    deliveredBus_ = std::max(deliveredBus_, w.lastBus);
+    deliveredOps_ = std::max(deliveredOps_, w.lastOps);
+}
 
-    // Rendering and cursor updates happen here; the writes themselves are collected and
-    // spread over the fan-out threads at the end (still under the lock, so a client's
-    // messages keep their order and no client goes away mid-write).
+bool EventsHub::deliverGroup(size_t count) {
+    auto& w = *window_;
+    // Rendering and cursor updates happen here; the writes are collected and spread over the
+    // fan-out threads at the end (still under the lock, so a client's messages keep their
+    // order and no client goes away mid-write).
     struct Write {
         SseClient* sse = nullptr;
         Connection* conn = nullptr;
@@ -636,54 +688,38 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
         std::string own;
     };
     std::vector<Write> writes;
+    writes.reserve(count);
+    bool turnEnded = false;
     std::lock_guard lock(mutex_);
-    writes.reserve(sse_.size() + ws_.size());
-    int64_t lastBus = batch.empty() ? 0 : batch.back()->id;
-    int64_t lastOps = entries.empty() ? 0 : entries.back().first;
-    std::unordered_map<std::string, std::string> cache;  // node-based: pointers into it stay valid
-    for (auto& [id, c] : sse_) {
-        if (c->catchingUp) continue;
-        if (c->dead) continue;
-        size_t busFrom = 0, opsFrom = 0;
-        while (busFrom < items.size() && items[busFrom].id <= c->bus) ++busFrom;
-        while (opsFrom < entries.size() && entries[opsFrom].first <= c->ops) ++opsFrom;
-        int64_t busAfter = std::max(c->bus, lastBus);
-        if (busFrom < items.size() || opsFrom < entries.size()) {
-            std::string key = std::to_string(busFrom) + "|" + std::to_string(opsFrom) + "|" + std::to_string(c->ops) + "|" +
-                              std::to_string(busAfter) + "|" + c->projectId + "|" + c->projectSlug;
-            auto it = cache.find(key);
-            if (it == cache.end())
-                it = cache
-                         .emplace(key, renderBus(items, busFrom, c->ops, c->projectId, c->projectSlug) +
-                                           renderOps(entries, opsFrom, busAfter))
+    auto visitSse = [&](SseClient& c) {
+        if (c.catchingUp || c.dead) return;
+        size_t busFrom = firstAfter(w.items, c.bus, [](const BusItem& it) { return it.id; });
+        size_t opsFrom = firstAfter(w.entries, c.ops, [](const auto& e) { return e.first; });
+        int64_t busAfter = std::max(c.bus, w.lastBus);
+        if (busFrom < w.items.size() || opsFrom < w.entries.size()) {
+            std::string key = std::to_string(busFrom) + "|" + std::to_string(opsFrom) + "|" + std::to_string(c.ops) +
+                              "|" + std::to_string(busAfter) + "|" + c.projectId + "|" + c.projectSlug;
+            auto it = w.sseRuns.find(key);
+            if (it == w.sseRuns.end())
+                it = w.sseRuns
+                         .emplace(key, renderBus(w.items, busFrom, c.ops, c.projectId, c.projectSlug) +
+                                           renderOps(w.entries, opsFrom, busAfter))
                          .first;
-            if (!it->second.empty()) writes.push_back(Write{c.get(), nullptr, &it->second, {}});
+            if (!it->second.empty()) writes.push_back(Write{&c, nullptr, &it->second, {}});
         }
-        c->bus = busAfter;
-        c->ops = std::max(c->ops, lastOps);
-    }
-    deliveredBus_ = std::max(deliveredBus_, lastBus);
-    deliveredOps_ = std::max(deliveredOps_, lastOps);
-
-    auto writeAll = [&] {
-        pool_->run(writes.size(), [&](size_t i) {
-            auto& w = writes[i];
-            if (w.sse) {
-                if (!w.sse->stream.write(*w.data)) w.sse->dead = true;
-            } else {
-                w.conn->write(w.own);
-            }
-        });
+        c.bus = busAfter;
+        c.ops = std::max(c.ops, w.lastOps);
     };
-    if (wsEvents.empty()) return writeAll();
-    for (auto& [p, c] : ws_) {
+    auto visitWs = [&](WsClient& c) {
         std::string out;
-        for (auto& we : wsEvents) {
-            if (c->boards) {
+        for (size_t i = firstAfter(w.wsEvents, c.bus, [](const Window::WsEvent& we) { return we.e->id; });
+             i < w.wsEvents.size(); ++i) {
+            auto& we = w.wsEvents[i];
+            if (c.boards) {
                 const std::string& project = we.e->projectId;
                 if (!project.empty()) {
-                    auto sub = c->projects.find(project);
-                    if (sub == c->projects.end() || we.e->id <= sub->second) continue;
+                    auto sub = c.projects.find(project);
+                    if (sub == c.projects.end() || we.e->id <= sub->second) continue;
                 }
                 if (we.boardsFrame.empty()) {
                     std::string payload = we.e->payload.empty() ? "{}" : we.e->payload;
@@ -695,8 +731,8 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
                 }
                 out += we.boardsFrame;
             } else {
-                if (c->topics.empty()) continue;
-                std::string topic = matchTopic(c->topics, we.topics, we.e->id);
+                if (c.topics.empty()) continue;
+                std::string topic = matchTopic(c.topics, we.topics, we.e->id);
                 if (topic.empty()) continue;
                 auto it = we.frames.find(topic);
                 if (it == we.frames.end())
@@ -707,9 +743,61 @@ void EventsHub::deliver(const std::vector<std::shared_ptr<const StoredEvent>>& b
                 out += it->second;
             }
         }
-        if (!out.empty()) writes.push_back(Write{nullptr, c->conn.get(), nullptr, std::move(out)});
+        c.bus = std::max(c.bus, w.lastBus);
+        if (!out.empty()) writes.push_back(Write{nullptr, c.conn.get(), nullptr, std::move(out)});
+    };
+    for (size_t visited = 0; visited < count;) {
+        if (!turnInWs_) {
+            auto it = sse_.upper_bound(turnSse_);
+            if (it == sse_.end()) {
+                turnInWs_ = true;
+                turnWs_ = nullptr;
+                continue;
+            }
+            turnSse_ = it->first;
+            visitSse(*it->second);
+        } else {
+            auto it = ws_.upper_bound(turnWs_);
+            if (it == ws_.end()) {
+                turnInWs_ = false;
+                turnSse_ = 0;
+                turnEnded = true;
+                break;
+            }
+            turnWs_ = it->first;
+            visitWs(*it->second);
+        }
+        ++visited;
     }
-    writeAll();
+    pool_->run(writes.size(), [&](size_t i) {
+        auto& wr = writes[i];
+        if (wr.sse) {
+            if (!wr.sse->stream.write(*wr.data)) wr.sse->dead = true;
+        } else {
+            wr.conn->write(wr.own);
+        }
+    });
+    return turnEnded;
+}
+
+bool EventsHub::trimWindow() {
+    auto& w = *window_;
+    std::lock_guard lock(mutex_);
+    int64_t minBus = w.lastBus, minOps = w.lastOps, minWs = w.lastBus;
+    for (auto& [id, c] : sse_) {
+        if (c->catchingUp || c->dead) continue;  // joins live at deliveredBus_/Ops_
+        minBus = std::min(minBus, c->bus);
+        minOps = std::min(minOps, c->ops);
+    }
+    for (auto& [p, c] : ws_) minWs = std::min(minWs, c->bus);
+    auto dropUpTo = [](auto& v, int64_t id, auto idOf) {
+        v.erase(v.begin(), v.begin() + static_cast<long>(firstAfter(v, id, idOf)));
+    };
+    dropUpTo(w.items, minBus, [](const BusItem& it) { return it.id; });
+    dropUpTo(w.entries, minOps, [](const auto& e) { return e.first; });
+    dropUpTo(w.wsEvents, minWs, [](const Window::WsEvent& we) { return we.e->id; });
+    w.sseRuns.clear();  // keyed by positions in the window, which just moved
+    return w.empty();
 }
 
 // ------------------------------------------------------------------ WebSockets
@@ -761,16 +849,18 @@ void EventsHub::handleKombuse(WsClient& c, std::string_view data) {
         for (size_t i = 0; i < topics->size(); ++i) {
             auto v = topics->get(static_cast<unsigned>(i));
             if (!v.isString() || !validTopic(v.extract<std::string>()))
-                return sendError(c, "Invalid topic at index " + std::to_string(i) +
-                                        ": expected \"resource:id\" or \"*\"");
+                return sendError(c,
+                                 "Invalid topic at index " + std::to_string(i) + ": expected \"resource:id\" or \"*\"");
             list.push_back(v.extract<std::string>());
         }
         int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
             for (auto& t : list) {
-                if (type == "subscribe") c.topics.emplace(t, since);  // re-subscribing keeps the older point
-                else c.topics.erase(t);
+                if (type == "subscribe")
+                    c.topics.emplace(t, since);  // re-subscribing keeps the older point
+                else
+                    c.topics.erase(t);
             }
         }
         auto reply = makeObject();
@@ -803,8 +893,10 @@ void EventsHub::handleBoards(WsClient& c, std::string_view data) {
         int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
-            if (type == "subscribe") c.projects.emplace(project, since);
-            else c.projects.erase(project);
+            if (type == "subscribe")
+                c.projects.emplace(project, since);
+            else
+                c.projects.erase(project);
         }
         auto reply = makeObject();
         reply->set("type", type == "subscribe" ? "subscribed" : "unsubscribed");
@@ -829,6 +921,7 @@ void EventsHub::wsOpen(const atelier::WebSocket& ws, bool boards) {
     c->conn = ws.raw()->conn;
     c->boards = boards;
     std::lock_guard lock(mutex_);
+    c->bus = deliveredBus_;
     ws_[ws.raw()] = c;
 }
 
@@ -840,8 +933,10 @@ void EventsHub::wsMessage(const atelier::WebSocket& ws, std::string_view data) {
         if (it != ws_.end()) c = it->second;
     }
     if (!c) return;
-    if (c->boards) handleBoards(*c, data);
-    else handleKombuse(*c, data);
+    if (c->boards)
+        handleBoards(*c, data);
+    else
+        handleKombuse(*c, data);
 }
 
 void EventsHub::wsClose(const atelier::WebSocket& ws) {

@@ -9,15 +9,14 @@
 #pragma once
 
 #include <atelier/sdk.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -88,13 +87,22 @@ private:
         std::string data;  // the SSE data line's JSON
     };
 
-    // The bus and ops-log threads only queue; the flush thread delivers what is pending at
-    // once when idle, else at most every `flushMs`, with one write per client per flush.
+    // The bus and ops-log threads only queue. The flush thread appends what is queued to a
+    // window of recent messages and walks the clients in turns, a few dozen at a time, giving
+    // each whatever of the window it has not had yet; between groups it takes in what was
+    // queued meanwhile. So a message waits at most one turn over the clients (not a whole
+    // flush to everyone and then its position in the next one), and a client gets at most
+    // one write per `flushMs`.
+    struct Window;
     void onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch);
     void onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch);
     void flushLoop();
-    void deliver(const std::vector<std::shared_ptr<const StoredEvent>>& bus,
-                 const std::vector<std::shared_ptr<const OpsEntry>>& ops);
+    void appendToWindow(const std::vector<std::shared_ptr<const StoredEvent>>& bus,
+                        const std::vector<std::shared_ptr<const OpsEntry>>& ops);
+    // Visits up to `count` clients from where the last call stopped; true when the turn ended.
+    bool deliverGroup(size_t count);
+    // Drops what every live client has had; true when nothing is left to deliver.
+    bool trimWindow();
     void removeSse(uint64_t id);
     // Replays a resuming client's missed entries page by page as its buffer drains, then
     // switches it to live delivery (one thread for every catching-up client).
@@ -123,8 +131,9 @@ private:
     Options options_;
 
     mutable std::mutex mutex_;  // clients, cursors, fan-out
-    std::unordered_map<uint64_t, std::shared_ptr<SseClient>> sse_;
-    std::unordered_map<atelier_websocket*, std::shared_ptr<WsClient>> ws_;
+    // Ordered, so the fan-out can walk them in turns and resume where it stopped.
+    std::map<uint64_t, std::shared_ptr<SseClient>> sse_;
+    std::map<atelier_websocket*, std::shared_ptr<WsClient>> ws_;
     int64_t deliveredBus_ = 0, deliveredOps_ = 0;
     std::atomic<uint64_t> nextId_{0};
     int64_t busSub_ = 0, opsListener_ = 0;
@@ -140,6 +149,10 @@ private:
     std::vector<std::shared_ptr<const OpsEntry>> pendingOps_;
     bool flushStop_ = false;
     std::thread flushThread_;
+    std::unique_ptr<Window> window_;  // the flush thread's
+    uint64_t turnSse_ = 0;            // last SSE client visited in this turn
+    atelier_websocket* turnWs_ = nullptr;
+    bool turnInWs_ = false;  // past the SSE clients, walking the WebSocket ones
     std::unique_ptr<FanoutPool> pool_;
 };
 

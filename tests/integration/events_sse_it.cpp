@@ -27,7 +27,9 @@ TEST(EventsSse, InitialStateThenLiveMessagesWithCursorIds) {
     TestServer server;
     ASSERT_EQ(server.post("/api/activity", activityBody("before-1")).status, 200);
     ASSERT_EQ(server.post("/api/activity", activityBody("before-2", "worktree")).status, 200);
-    ASSERT_EQ(server.request("POST", "/api/logs", R"({"source":"ui.toast","message":"seed log","level":"error"})").status, 200);
+    ASSERT_EQ(
+        server.request("POST", "/api/logs", R"({"source":"ui.toast","message":"seed log","level":"error"})").status,
+        200);
 
     RawSse sse(server.port(), "/api/events");
     EXPECT_NE(sse.head().find("200"), std::string::npos);
@@ -89,10 +91,13 @@ TEST(EventsSse, InitialStateThenLiveMessagesWithCursorIds) {
     EXPECT_GT(cursorOf(traceId).second, ops0);
 
     // A worktrees.changed bus event becomes a `worktrees` message.
-    ASSERT_EQ(server.post("/api/events",
-                          R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"wt-1","branch":"b"}]}})")
-                  .status,
-              201);
+    ASSERT_EQ(
+        server
+            .post(
+                "/api/events",
+                R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"wt-1","branch":"b"}]}})")
+            .status,
+        201);
     auto [wt, wtId] = nextOfType(sse, "worktrees");
     (void)wtId;
     ASSERT_EQ(wt->getArray("worktrees")->size(), 1u);
@@ -123,6 +128,84 @@ TEST(EventsSse, LiveActivityArrivesInPublishOrderWithIncreasingIds) {
     publisher.join();
 }
 
+TEST(EventsSse, ManyClientsEachGetEveryEventOnceInOrderWhilePublishing) {
+    // More clients than the fan-out visits per lock hold, and events published by two writers
+    // while a turn over the clients is under way: every client, SSE or WebSocket, still gets
+    // every event exactly once and each writer's events in order.
+    TestServer server;
+    constexpr int kSse = 200, kWs = 60, kPerWriter = 40;
+    std::vector<std::unique_ptr<RawSse>> sse;
+    for (int i = 0; i < kSse; ++i) {
+        sse.push_back(std::make_unique<RawSse>(server.port(), "/api/events"));
+        nextOfType(*sse.back(), "ops-log-history");
+    }
+    std::vector<std::unique_ptr<RawWs>> ws;
+    for (int i = 0; i < kWs; ++i) {
+        ws.push_back(std::make_unique<RawWs>(server.port(), "/ws"));
+        ws.back()->send(R"({"type":"subscribe","topics":["*"]})");
+        ASSERT_EQ(ws.back()->receiveJson()->getValue<std::string>("type"), "subscribed");
+    }
+    auto writer = [&](const std::string& prefix) {
+        for (int i = 0; i < kPerWriter; ++i)
+            ASSERT_EQ(server.post("/api/activity", activityBody(prefix + std::to_string(i))).status, 200);
+        ASSERT_EQ(server.post("/api/activity", activityBody(prefix + "end")).status, 200);
+    };
+    std::thread a(writer, "a"), b(writer, "b");
+    a.join();
+    b.join();
+    // Titles must be a0..a39 then "aend" interleaved with the same for b, nothing else.
+    auto check = [&](const std::vector<std::string>& titles, const std::string& who) {
+        int next[2] = {0, 0};
+        for (auto& t : titles) {
+            int w = t[0] == 'a' ? 0 : 1;
+            std::string expected = std::string(1, t[0]) + (next[w] == kPerWriter ? "end" : std::to_string(next[w]));
+            ASSERT_EQ(t, expected) << who;
+            ++next[w];
+        }
+        EXPECT_EQ(next[0], kPerWriter + 1) << who;
+        EXPECT_EQ(next[1], kPerWriter + 1) << who;
+    };
+    for (int i = 0; i < kSse; ++i) {
+        std::vector<std::string> titles;
+        int ends = 0;
+        long long lastBus = 0, lastOps = 0;
+        while (ends < 2) {
+            auto m = sse[i]->nextData();
+            auto [bus, ops] = cursorOf(m.id);
+            ASSERT_GE(bus, lastBus);
+            ASSERT_GE(ops, lastOps);
+            lastBus = bus;
+            lastOps = ops;
+            auto o = parse(m.data);
+            if (!o || o->getValue<std::string>("type") != "activity") continue;
+            titles.push_back(o->getObject("event")->getValue<std::string>("title"));
+            if (titles.back().find("end") != std::string::npos) ++ends;
+        }
+        check(titles, "SSE client " + std::to_string(i));
+    }
+    for (int i = 0; i < kWs; ++i) {
+        std::vector<std::string> titles;
+        int ends = 0;
+        while (ends < 2) {
+            auto o = ws[i]->receiveJson();
+            ASSERT_EQ(o->getValue<std::string>("type"), "event");
+            auto e = o->getObject("event");
+            if (e->getValue<std::string>("event_type") != "activity") continue;
+            titles.push_back(e->getObject("payload")->getValue<std::string>("title"));
+            if (titles.back().find("end") != std::string::npos) ++ends;
+        }
+        check(titles, "WebSocket client " + std::to_string(i));
+    }
+    // Nothing is delivered twice: the next message after a marker is the marker's successor.
+    ASSERT_EQ(server.post("/api/activity", activityBody("after")).status, 200);
+    for (int i = 0; i < kSse; i += 37)
+        EXPECT_EQ(nextOfType(*sse[i], "activity").first->getObject("event")->getValue<std::string>("title"), "after");
+    for (int i = 0; i < kWs; i += 13) {
+        auto o = ws[i]->receiveJson();
+        EXPECT_EQ(o->getObject("event")->getObject("payload")->getValue<std::string>("title"), "after");
+    }
+}
+
 TEST(EventsSse, ReconnectWithLastEventIdReplaysWhatWasMissed) {
     TestServer server;
     std::string lastId;
@@ -137,9 +220,11 @@ TEST(EventsSse, ReconnectWithLastEventIdReplaysWhatWasMissed) {
     // Missed while disconnected: activity, a log entry, and two worktrees lists.
     server.post("/api/activity", activityBody("missed-1"));
     server.request("POST", "/api/logs", R"({"source":"test","message":"missed log"})");
-    server.post("/api/events", R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"old"}]}})");
+    server.post("/api/events",
+                R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"old"}]}})");
     server.post("/api/activity", activityBody("missed-2"));
-    server.post("/api/events", R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"new"}]}})");
+    server.post("/api/events",
+                R"({"event_type":"worktrees.changed","actor_type":"system","payload":{"worktrees":[{"id":"new"}]}})");
 
     RawSse sse(server.port(), "/api/events", lastId);
     std::vector<std::string> titles, worktrees;
@@ -152,7 +237,8 @@ TEST(EventsSse, ReconnectWithLastEventIdReplaysWhatWasMissed) {
         ASSERT_NE(type, "activity-history");
         ASSERT_NE(type, "ops-log-history");
         if (type == "activity") titles.push_back(o->getObject("event")->getValue<std::string>("title"));
-        if (type == "worktrees") worktrees.push_back(o->getArray("worktrees")->getObject(0)->getValue<std::string>("id"));
+        if (type == "worktrees")
+            worktrees.push_back(o->getArray("worktrees")->getObject(0)->getValue<std::string>("id"));
         if (type == "ops-log" && o->getObject("event")->getValue<std::string>("message") == "missed log") sawLog = true;
     }
     EXPECT_EQ(titles, (std::vector<std::string>{"missed-1", "missed-2"}));
@@ -220,10 +306,10 @@ TEST(EventsSse, SlowClientIsCutOffFastClientIsNotAndResumeLosesNothing) {
     });
     auto started = std::chrono::steady_clock::now();
     for (int i = 0; i < kCount; ++i)
-        ASSERT_EQ(server.post("/api/activity", activityBody("e" + std::to_string(i), "agent",
-                                                            ",\"detail\":\"" + pad + "\""))
-                      .status,
-                  200);
+        ASSERT_EQ(
+            server.post("/api/activity", activityBody("e" + std::to_string(i), "agent", ",\"detail\":\"" + pad + "\""))
+                .status,
+            200);
     auto publishTime = std::chrono::steady_clock::now() - started;
     reader.join();
     // The fast client got everything, in order.
