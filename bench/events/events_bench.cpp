@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -220,25 +221,30 @@ int main(int argc, char** argv) {
                         readyCount++;
                         if (c.ws) sendAll(c.fd, maskedText(R"({"type":"subscribe","topics":["*"]})"));
                     }
-                    size_t pos = 0;
-                    while (true) {
-                        size_t p = c.buf.find(kPattern, pos);
-                        if (p == std::string::npos) break;
-                        size_t q = c.buf.find('"', p + kPattern.size());
-                        if (q == std::string::npos) {
-                            pos = p;
+                    // memmem, not std::string::find: find stops at every '"' of the JSON, and
+                    // this loop must not be what the host waits for.
+                    const char* data = c.buf.data();
+                    size_t size = c.buf.size(), pos = 0, keep = std::string::npos;
+                    while (pos < size) {
+                        auto* p = static_cast<const char*>(memmem(data + pos, size - pos, kPattern.data(), kPattern.size()));
+                        if (!p) break;
+                        size_t start = static_cast<size_t>(p - data) + kPattern.size();
+                        auto* q = static_cast<const char*>(memchr(data + start, '"', size - start));
+                        if (!q) {
+                            keep = static_cast<size_t>(p - data);  // the title continues in the next read
                             break;
                         }
                         // bench-<seq>-<sentUs>
-                        std::string title = c.buf.substr(p + kPattern.size(), q - p - kPattern.size());
-                        auto dash = title.find('-');
-                        if (dash != std::string::npos && measuring.load()) local.push_back(t - std::stoll(title.substr(dash + 1)));
+                        auto* dash = static_cast<const char*>(memchr(data + start, '-', static_cast<size_t>(q - data) - start));
+                        int64_t sent = 0;
+                        if (dash && std::from_chars(dash + 1, q, sent).ec == std::errc() && measuring.load())
+                            local.push_back(t - sent);
                         c.received++;
-                        pos = q + 1;
+                        pos = static_cast<size_t>(q - data) + 1;
                     }
-                    size_t keep = c.buf.size() > pos + 64 ? c.buf.size() - 64 : pos;
-                    if (c.buf.find(kPattern, pos) != std::string::npos) keep = c.buf.find(kPattern, pos);
-                    c.buf.erase(0, std::max(keep, pos));
+                    if (keep == std::string::npos)  // a pattern may straddle the reads
+                        keep = std::max(pos, size > kPattern.size() ? size - kPattern.size() : 0);
+                    c.buf.erase(0, keep);
                     // A short read drained the socket: epoll is level-triggered and reports
                     // it again when more arrives, so a second recv would only say EAGAIN.
                     if (static_cast<size_t>(r) < tmp.size()) break;

@@ -364,8 +364,10 @@ void startEventRoutes(Module& module, Host& host) {
     auto& st = *g_state;
     st.hub->start();
     EventsHub* hub = st.hub.get();
-    st.keepAliveTimer = module.timer(static_cast<uint64_t>(st.settings.keepAliveMs),
-                                     static_cast<uint64_t>(st.settings.keepAliveMs), [hub] { hub->keepAlive(); });
+    // Checked twice per interval and sent to connections idle for half of it, so no idle
+    // connection goes longer than the interval without a byte.
+    auto half = static_cast<uint64_t>(std::max<int64_t>(st.settings.keepAliveMs / 2, 25));
+    st.keepAliveTimer = module.timer(half, half, [hub, half] { hub->keepAlive(std::chrono::milliseconds(half)); });
     Module* m = &module;
     Host* h = &host;
     st.sweepTimer = module.timer(std::min<uint64_t>(2000, static_cast<uint64_t>(st.settings.sweepMs)),

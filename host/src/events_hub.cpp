@@ -154,6 +154,7 @@ struct EventsHub::SseClient {
     std::string projectId, projectSlug;
     std::atomic<bool> dead{false};
     std::atomic<bool> catchingUp{false};  // replaying from the log; not yet fed by the fan-out
+    Clock::time_point wroteAt{};          // last live write (under the hub's mutex)
 };
 
 namespace {
@@ -572,11 +573,17 @@ bool EventsHub::catchUpStep(SseClient& c) {
     return true;
 }
 
-void EventsHub::keepAlive() {
+void EventsHub::keepAlive(std::chrono::milliseconds idleFor) {
+    // Only idle connections need the comment: a client the fan-out wrote to recently is
+    // alive, and writing to thousands of busy ones would only hold up the fan-out.
     static const std::string ping = ": keep-alive\n\n";
+    auto now = Clock::now();
     std::lock_guard lock(mutex_);
-    for (auto& [id, c] : sse_)
-        if (!c->dead && !c->stream.write(ping)) c->dead = true;
+    for (auto& [id, c] : sse_) {
+        if (c->dead || now - c->wroteAt < idleFor) continue;
+        if (!c->stream.write(ping)) c->dead = true;
+        c->wroteAt = now;
+    }
 }
 
 // ------------------------------------------------------------------ fan-out
@@ -690,6 +697,13 @@ bool EventsHub::deliverGroup(size_t count) {
     std::vector<Write> writes;
     writes.reserve(count);
     bool turnEnded = false;
+    struct LastRun {
+        const std::string* run = nullptr;
+        size_t busFrom = 0, opsFrom = 0;
+        int64_t ops = 0, busAfter = 0;
+        const std::string *projectId = nullptr, *projectSlug = nullptr;
+    } last;
+    const auto groupTime = Clock::now();
     std::lock_guard lock(mutex_);
     auto visitSse = [&](SseClient& c) {
         if (c.catchingUp || c.dead) return;
@@ -697,15 +711,25 @@ bool EventsHub::deliverGroup(size_t count) {
         size_t opsFrom = firstAfter(w.entries, c.ops, [](const auto& e) { return e.first; });
         int64_t busAfter = std::max(c.bus, w.lastBus);
         if (busFrom < w.items.size() || opsFrom < w.entries.size()) {
-            std::string key = std::to_string(busFrom) + "|" + std::to_string(opsFrom) + "|" + std::to_string(c.ops) +
-                              "|" + std::to_string(busAfter) + "|" + c.projectId + "|" + c.projectSlug;
-            auto it = w.sseRuns.find(key);
-            if (it == w.sseRuns.end())
-                it = w.sseRuns
-                         .emplace(key, renderBus(w.items, busFrom, c.ops, c.projectId, c.projectSlug) +
-                                           renderOps(w.entries, opsFrom, busAfter))
-                         .first;
-            if (!it->second.empty()) writes.push_back(Write{&c, nullptr, &it->second, {}});
+            // Neighbours in a turn nearly always share a cursor: compare with the last one
+            // before building a key.
+            if (!last.run || last.busFrom != busFrom || last.opsFrom != opsFrom || last.ops != c.ops ||
+                last.busAfter != busAfter || *last.projectId != c.projectId || *last.projectSlug != c.projectSlug) {
+                std::string key = std::to_string(busFrom) + "|" + std::to_string(opsFrom) + "|" +
+                                  std::to_string(c.ops) + "|" + std::to_string(busAfter) + "|" + c.projectId + "|" +
+                                  c.projectSlug;
+                auto it = w.sseRuns.find(key);
+                if (it == w.sseRuns.end())
+                    it = w.sseRuns
+                             .emplace(key, renderBus(w.items, busFrom, c.ops, c.projectId, c.projectSlug) +
+                                               renderOps(w.entries, opsFrom, busAfter))
+                             .first;
+                last = LastRun{&it->second, busFrom, opsFrom, c.ops, busAfter, &c.projectId, &c.projectSlug};
+            }
+            if (!last.run->empty()) {
+                writes.push_back(Write{&c, nullptr, last.run, {}});
+                c.wroteAt = groupTime;
+            }
         }
         c.bus = busAfter;
         c.ops = std::max(c.ops, w.lastOps);

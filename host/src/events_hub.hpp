@@ -10,6 +10,7 @@
 
 #include <atelier/sdk.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -69,7 +70,8 @@ public:
 
     // GET /api/events with Accept: text/event-stream.
     void openSse(atelier::Request& req, atelier::Response& res);
-    void keepAlive();
+    // Writes an SSE comment to every client that has had nothing for `idleFor`.
+    void keepAlive(std::chrono::milliseconds idleFor);
 
     atelier::WsHandlers kombuseHandlers();
     atelier::WsHandlers boardsHandlers();

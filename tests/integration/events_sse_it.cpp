@@ -1,6 +1,7 @@
 // SSE stream (OpenKit GET /api/events): initial state, ordering, replay after reconnect,
 // keep-alive, and back-pressure (a slow client is cut off, a fast one is not, and the slow
 // one resumes with Last-Event-ID losing nothing). Real host, real sockets.
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -267,6 +268,42 @@ TEST(EventsSse, IdleConnectionGetsKeepAliveComments) {
         if (m->comment && m->data.empty()) ++comments;
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(EventsSse, BusyConnectionGetsNoKeepAliveComments) {
+    // Keep-alive comments are for idle connections; one that gets messages needs none.
+    TestServer server(withConfig(R"({"modules":{"config":{"host":{"sseKeepAliveMs":200}}}})"));
+    RawSse sse(server.port(), "/api/events");
+    nextOfType(sse, "ops-log-history");
+    std::atomic<bool> publishing{true};
+    std::thread publisher([&] {
+        for (int i = 0; publishing.load(); ++i) {
+            server.post("/api/activity", activityBody("busy-" + std::to_string(i)));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        server.post("/api/activity", activityBody("done"));
+    });
+    int comments = 0, activities = 0;
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+    while (std::chrono::steady_clock::now() < until) {
+        auto m = sse.next();
+        ASSERT_TRUE(m);
+        if (m->comment && m->data.empty())
+            ++comments;
+        else if (auto o = parse(m->data); o && o->getValue<std::string>("type") == "activity")
+            ++activities;
+    }
+    publishing = false;
+    publisher.join();
+    EXPECT_GT(activities, 10);
+    EXPECT_EQ(comments, 0);
+    // Once the messages stop, the comments come back.
+    int after = 0;
+    while (after < 1) {
+        auto m = sse.next();
+        ASSERT_TRUE(m);
+        if (m->comment && m->data.empty()) ++after;
+    }
 }
 
 TEST(EventsSse, JsonListUnlessEventStreamIsAccepted) {
