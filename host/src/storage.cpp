@@ -63,9 +63,59 @@ Storage::Storage(const std::string& path, int readerCount) : path_(path) {
         readers_.push_back(std::make_unique<Connection>(path));
         freeReaders_.push_back(readers_.back().get());
     }
+    checkpointer_ = std::make_unique<Connection>(path);
+    writer_->exec("PRAGMA wal_autocheckpoint=0");  // before the hook: this pragma installs its own
+    sqlite3_wal_hook(writer_->db, &Storage::walHook, this);
+    checkpointThread_ = std::thread([this] { checkpointLoop(); });
+}
+
+namespace {
+constexpr int kCheckpointPages = 1000;  // SQLite's own autocheckpoint threshold
+constexpr int kRestartPages = 4 * kCheckpointPages;
+}
+
+int Storage::walHook(void* self, sqlite3*, const char*, int pages) {
+    if (pages < kCheckpointPages) return 0;
+    auto* s = static_cast<Storage*>(self);
+    {
+        std::lock_guard lock(s->checkpointMutex_);
+        if (s->checkpointWanted_) return 0;
+        s->checkpointWanted_ = true;
+    }
+    s->checkpointCv_.notify_one();
+    return 0;
+}
+
+void Storage::checkpointLoop() {
+    std::unique_lock lock(checkpointMutex_);
+    while (true) {
+        checkpointCv_.wait(lock, [&] { return checkpointWanted_ || checkpointStop_; });
+        if (checkpointStop_) return;
+        lock.unlock();
+        // Passive: copies what it can while the writer goes on.
+        int log = 0, done = 0;
+        sqlite3_wal_checkpoint_v2(checkpointer_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (log >= kRestartPages) {
+            // The log only restarts when a write transaction begins with every frame copied,
+            // which a checkpoint running beside a busy writer never arranges: the log would
+            // grow without bound. So every kRestartPages the writer is held back while the
+            // frames written meanwhile are copied; the bulk was copied above.
+            std::lock_guard writer(writerMutex_);
+            sqlite3_wal_checkpoint_v2(checkpointer_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        }
+        lock.lock();
+        checkpointWanted_ = false;
+    }
 }
 
 Storage::~Storage() {
+    {
+        std::lock_guard lock(checkpointMutex_);
+        checkpointStop_ = true;
+    }
+    checkpointCv_.notify_all();
+    if (checkpointThread_.joinable()) checkpointThread_.join();
+    checkpointer_.reset();
     try {
         std::lock_guard lock(writerMutex_);
         sqlite3_wal_checkpoint_v2(writer_->db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
@@ -75,10 +125,6 @@ Storage::~Storage() {
     writer_.reset();
 }
 
-void Storage::checkpoint() {
-    std::lock_guard lock(writerMutex_);
-    sqlite3_wal_checkpoint_v2(writer_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-}
 
 const std::string& Storage::lastError() { return tlsLastError; }
 void Storage::setLastError(std::string message) { tlsLastError = std::move(message); }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -47,7 +48,6 @@ public:
     static std::string checkObjectNames(const std::string& sql, const std::string& prefix);
 
     const std::string& path() const { return path_; }
-    void checkpoint();
 
 private:
     struct Connection;
@@ -63,6 +63,18 @@ private:
     std::vector<Connection*> freeReaders_;
     std::mutex readerMutex_;
     std::condition_variable readerCv_;
+
+    // WAL checkpoints run on their own connection and thread, started by the writer's WAL hook
+    // when the log passes kCheckpointPages, instead of inside whichever commit crossed the
+    // line: a checkpoint's two fsyncs would otherwise stall that writer and everyone queued
+    // behind it (the event bus, hook ingestion) for milliseconds.
+    static int walHook(void* self, sqlite3* db, const char* name, int pages);
+    void checkpointLoop();
+    std::unique_ptr<Connection> checkpointer_;
+    std::thread checkpointThread_;
+    std::mutex checkpointMutex_;
+    std::condition_variable checkpointCv_;
+    bool checkpointWanted_ = false, checkpointStop_ = false;
 };
 
 }  // namespace atelier::host
