@@ -38,7 +38,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int64_t nowUs() { return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count(); }
+int64_t nowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+}
 
 struct Histogram {  // 10 µs buckets up to 10 s
     std::vector<uint64_t> b = std::vector<uint64_t>(1000001, 0);
@@ -149,12 +151,18 @@ int main(int argc, char** argv) {
     std::string hostConfig;  // JSON written to <data-dir>/config.json, e.g. {"fanoutThreads":1}
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--sse") nSse = std::atoi(argv[i + 1]);
-        else if (a == "--ws") nWs = std::atoi(argv[i + 1]);
-        else if (a == "--rate") rate = std::atoi(argv[i + 1]);
-        else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
-        else if (a == "--binary") binary = argv[i + 1];
-        else if (a == "--host-config") hostConfig = argv[i + 1];
+        if (a == "--sse")
+            nSse = std::atoi(argv[i + 1]);
+        else if (a == "--ws")
+            nWs = std::atoi(argv[i + 1]);
+        else if (a == "--rate")
+            rate = std::atoi(argv[i + 1]);
+        else if (a == "--seconds")
+            seconds = std::atoi(argv[i + 1]);
+        else if (a == "--binary")
+            binary = argv[i + 1];
+        else if (a == "--host-config")
+            hostConfig = argv[i + 1];
     }
     signal(SIGPIPE, SIG_IGN);
 
@@ -196,6 +204,8 @@ int main(int argc, char** argv) {
     std::atomic<bool> running{true};
     std::atomic<int> readyCount{0}, closedCount{0};
     std::atomic<bool> measuring{false};
+    std::atomic<int64_t> measureStartUs{0};
+    std::vector<int64_t> worstBySecond(static_cast<size_t>(seconds) + 1, 0);  // by publish time; client thread only
     std::thread loop([&] {
         std::vector<epoll_event> evs(512);
         std::vector<char> tmp(1 << 16);
@@ -226,7 +236,8 @@ int main(int argc, char** argv) {
                     const char* data = c.buf.data();
                     size_t size = c.buf.size(), pos = 0, keep = std::string::npos;
                     while (pos < size) {
-                        auto* p = static_cast<const char*>(memmem(data + pos, size - pos, kPattern.data(), kPattern.size()));
+                        auto* p =
+                            static_cast<const char*>(memmem(data + pos, size - pos, kPattern.data(), kPattern.size()));
                         if (!p) break;
                         size_t start = static_cast<size_t>(p - data) + kPattern.size();
                         auto* q = static_cast<const char*>(memchr(data + start, '"', size - start));
@@ -235,10 +246,16 @@ int main(int argc, char** argv) {
                             break;
                         }
                         // bench-<seq>-<sentUs>
-                        auto* dash = static_cast<const char*>(memchr(data + start, '-', static_cast<size_t>(q - data) - start));
+                        auto* dash =
+                            static_cast<const char*>(memchr(data + start, '-', static_cast<size_t>(q - data) - start));
                         int64_t sent = 0;
-                        if (dash && std::from_chars(dash + 1, q, sent).ec == std::errc() && measuring.load())
+                        if (dash && std::from_chars(dash + 1, q, sent).ec == std::errc() && measuring.load()) {
                             local.push_back(t - sent);
+                            size_t second =
+                                static_cast<size_t>(std::max<int64_t>(0, sent - measureStartUs.load()) / 1000000);
+                            if (second < worstBySecond.size())
+                                worstBySecond[second] = std::max(worstBySecond[second], t - sent);
+                        }
                         c.received++;
                         pos = static_cast<size_t>(q - data) + 1;
                     }
@@ -292,6 +309,7 @@ int main(int argc, char** argv) {
     for (auto& c : clients) c.received = 0;
 
     // ---- publisher, health prober, sampler
+    measureStartUs = nowUs();
     measuring = true;
     double hostCpu0 = cpuSeconds(pid), selfCpu0 = cpuSeconds(getpid()), load0 = loadAverage();
     auto run0 = Clock::now();
@@ -318,8 +336,10 @@ int main(int argc, char** argv) {
                 Poco::Net::HTTPResponse res;
                 std::istream& is = s.receiveResponse(res);
                 std::string ignore((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
-                if (res.getStatus() != 200) publishErrors++;
-                else published++;
+                if (res.getStatus() != 200)
+                    publishErrors++;
+                else
+                    published++;
             } catch (...) {
                 publishErrors++;
                 s.reset();
@@ -386,8 +406,9 @@ int main(int argc, char** argv) {
     std::printf("  connect: %d ready in %.2f s, %d closed by the server\n", readyCount.load(), connectSecs,
                 closedCount.load());
     std::printf("  published: %ld events (%ld errors)\n", published.load(), publishErrors.load());
-    std::printf("  delivered: %llu (per client min %llu / max %llu, expected %ld)\n", static_cast<unsigned long long>(total),
-                static_cast<unsigned long long>(minRecv), static_cast<unsigned long long>(maxRecv), published.load());
+    std::printf("  delivered: %llu (per client min %llu / max %llu, expected %ld)\n",
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(minRecv),
+                static_cast<unsigned long long>(maxRecv), published.load());
     std::printf("  delivery latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 50 ms)\n", hist.pct(0.5),
                 hist.pct(0.99), static_cast<double>(hist.max) / 1000.0);
     std::printf("  host RSS: idle %.1f MiB, with clients %.1f MiB, max during run %.1f MiB (target < 200 MiB)\n",
@@ -399,5 +420,13 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(health.n), health.pct(0.5), health.pct(0.99));
     std::printf("  CPU during the run: host %.2f cores, this client %.2f cores; machine load average %.1f -> %.1f\n",
                 hostCpu / runSecs, selfCpu / runSecs, load0, load1);
+    std::vector<std::pair<int64_t, size_t>> worst;
+    for (size_t i = 0; i < worstBySecond.size(); ++i) worst.emplace_back(worstBySecond[i], i);
+    std::sort(worst.rbegin(), worst.rend());
+    std::printf("  slowest seconds (by publish time):");
+    for (size_t i = 0; i < std::min<size_t>(5, worst.size()); ++i)
+        std::printf(" %zus %.0f ms%s", worst[i].second, static_cast<double>(worst[i].first) / 1000.0,
+                    i + 1 < 5 ? "," : "");
+    std::printf("\n");
     return 0;
 }

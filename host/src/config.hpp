@@ -20,7 +20,7 @@ struct HostConfig {
     int workerThreads = 32;
     int maxQueued = 256;
     int reactorThreads = 2;
-    int fanoutThreads = 0;  // threads writing live events to stream clients; 0 = one per core but one, at most 4
+    int fanoutThreads = 0;  // threads writing live events to stream clients; 0 = one per core, at most 4
     int streamFlushMs = 10;  // under load, live events are gathered this long into one write per client
     int dbReaders = 4;
     size_t maxBodyBytes = 10 * 1024 * 1024;
