@@ -443,6 +443,7 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
         client->ops = at.ops;
         {
             std::lock_guard lock(mutex_);
+            client->wroteAt = Clock::now();  // the initial write counts: no keep-alive right away
             sse_[client->id] = client;
         }
         catchUpCv_.notify_one();
@@ -473,6 +474,7 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     }
     client->bus = at.bus;
     client->ops = at.ops;
+    client->wroteAt = Clock::now();  // the initial state counts: no keep-alive right away
     sse_[client->id] = client;
 }
 

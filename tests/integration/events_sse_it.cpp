@@ -271,15 +271,16 @@ TEST(EventsSse, IdleConnectionGetsKeepAliveComments) {
 }
 
 TEST(EventsSse, BusyConnectionGetsNoKeepAliveComments) {
-    // Keep-alive comments are for idle connections; one that gets messages needs none.
-    TestServer server(withConfig(R"({"modules":{"config":{"host":{"sseKeepAliveMs":200}}}})"));
+    // Keep-alive comments are for idle connections; one that gets messages needs none. (A
+    // message every 10 ms against a 300 ms idle threshold leaves room for a loaded machine.)
+    TestServer server(withConfig(R"({"modules":{"config":{"host":{"sseKeepAliveMs":600}}}})"));
     RawSse sse(server.port(), "/api/events");
     nextOfType(sse, "ops-log-history");
     std::atomic<bool> publishing{true};
     std::thread publisher([&] {
         for (int i = 0; publishing.load(); ++i) {
             server.post("/api/activity", activityBody("busy-" + std::to_string(i)));
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         server.post("/api/activity", activityBody("done"));
     });
