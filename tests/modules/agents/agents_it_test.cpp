@@ -505,7 +505,11 @@ TEST(AgentsIt, PauseCheckpointsThenContinueResumes) {
     auto r = f.run(agent, "edit: wip.txt=work in progress\nhang");
     std::string id = r.json()->getValue<std::string>("id");
     std::string wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
-    for (int i = 0; i < 500 && !std::filesystem::exists(wt + "/wip.txt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Wait for the whole edit, not just the file: the fake CLI creates it, then writes it, and
+    // a pause in between would rightly checkpoint an empty file.
+    for (int i = 0; i < 500 && readFile(wt + "/wip.txt") != "work in progress"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(readFile(wt + "/wip.txt"), "work in progress");
     auto p = server.post("/api/runs/" + id + "/pause");
     ASSERT_EQ(p.status, 200) << p.body;
     EXPECT_EQ(p.json()->getValue<std::string>("status"), "paused");
