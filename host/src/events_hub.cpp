@@ -1,7 +1,8 @@
 #include "events_hub.hpp"
 
-#include <algorithm>
 #include <atelier/util.hpp>
+
+#include <algorithm>
 
 #include "activity_log.hpp"
 #include "events_logs.hpp"
@@ -41,16 +42,11 @@ std::vector<std::string> eventTopics(const StoredEvent& e) {
     if (!e.commentId.empty()) t.push_back("comment:" + e.commentId);
     if (!e.sessionId.empty()) t.push_back("session:" + e.sessionId);
     if (e.payload.size() > 2 && e.payload[0] == '{') {
-        static const std::pair<const char*, const char*> keys[] = {{"runId", "run"},
-                                                                   {"run_id", "run"},
-                                                                   {"sessionId", "session"},
-                                                                   {"session_id", "session"},
-                                                                   {"kombuseSessionId", "session"},
-                                                                   {"worktreeId", "worktree"},
-                                                                   {"agentId", "agent"},
-                                                                   {"agent_id", "agent"},
-                                                                   {"terminalId", "terminal"},
-                                                                   {"connectionId", "connection"}};
+        static const std::pair<const char*, const char*> keys[] = {
+            {"runId", "run"},          {"run_id", "run"},           {"sessionId", "session"},
+            {"session_id", "session"}, {"kombuseSessionId", "session"}, {"worktreeId", "worktree"},
+            {"agentId", "agent"},      {"agent_id", "agent"},       {"terminalId", "terminal"},
+            {"connectionId", "connection"}};
         // Cheap pre-check before parsing the payload.
         bool any = false;
         for (auto& [k, r] : keys)
@@ -315,22 +311,20 @@ std::vector<EventsHub::BusItem> EventsHub::busItems(int64_t after, int64_t upTo,
     return out;
 }
 
-std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops,
-                                 const std::string& projectId, const std::string& projectSlug) const {
+std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
+                                 const std::string& projectSlug) const {
     std::string out;
     std::string opsPart = ":" + std::to_string(ops);
     for (size_t i = from; i < items.size(); ++i) {
         const auto& it = items[i];
-        if (it.worktrees && !projectId.empty() && !it.project.empty() && it.project != projectId &&
-            it.project != projectSlug)
+        if (it.worktrees && !projectId.empty() && !it.project.empty() && it.project != projectId && it.project != projectSlug)
             continue;
         out += sseMessage(std::to_string(it.id) + opsPart, it.data);
     }
     return out;
 }
 
-std::string EventsHub::renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from,
-                                 int64_t bus) {
+std::string EventsHub::renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from, int64_t bus) {
     std::string out;
     std::string busPart = std::to_string(bus) + ":";
     for (size_t i = from; i < entries.size(); ++i)
@@ -371,9 +365,8 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
             h->set("X-Atelier-Project", projectRaw);
             headers = atelier::toJson(h);
         }
-        auto r = module_.host().call(
-            "GET", "/api/active-project" + (projectRaw.empty() ? std::string() : "?project=" + urlEncode(projectRaw)),
-            {}, headers);
+        auto r = module_.host().call("GET", "/api/active-project" + (projectRaw.empty() ? std::string() : "?project=" + urlEncode(projectRaw)),
+                                     {}, headers);
         if (r.status == 200) {
             if (auto o = r.json()) {
                 JsonObject p = o->has("data") && o->getObject("data") ? o->getObject("data") : o;
@@ -408,8 +401,7 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
             auto rows = queryOpsLog(module_.db(), f);
             // Keep the newest entries that fit the history budget.
             size_t bytes = 0, keepFrom = rows.size();
-            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_)
-                bytes += rows[--keepFrom].second.size();
+            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_) bytes += rows[--keepFrom].second.size();
             for (size_t i = keepFrom; i < rows.size(); ++i) opsEntries.push_back(std::move(rows[i].second));
         }
         auto payload = makeObject();
@@ -875,18 +867,16 @@ void EventsHub::handleKombuse(WsClient& c, std::string_view data) {
         for (size_t i = 0; i < topics->size(); ++i) {
             auto v = topics->get(static_cast<unsigned>(i));
             if (!v.isString() || !validTopic(v.extract<std::string>()))
-                return sendError(c,
-                                 "Invalid topic at index " + std::to_string(i) + ": expected \"resource:id\" or \"*\"");
+                return sendError(c, "Invalid topic at index " + std::to_string(i) +
+                                        ": expected \"resource:id\" or \"*\"");
             list.push_back(v.extract<std::string>());
         }
         int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
             for (auto& t : list) {
-                if (type == "subscribe")
-                    c.topics.emplace(t, since);  // re-subscribing keeps the older point
-                else
-                    c.topics.erase(t);
+                if (type == "subscribe") c.topics.emplace(t, since);  // re-subscribing keeps the older point
+                else c.topics.erase(t);
             }
         }
         auto reply = makeObject();
@@ -919,10 +909,8 @@ void EventsHub::handleBoards(WsClient& c, std::string_view data) {
         int64_t since = host_.bus().lastId();
         {
             std::lock_guard lock(mutex_);
-            if (type == "subscribe")
-                c.projects.emplace(project, since);
-            else
-                c.projects.erase(project);
+            if (type == "subscribe") c.projects.emplace(project, since);
+            else c.projects.erase(project);
         }
         auto reply = makeObject();
         reply->set("type", type == "subscribe" ? "subscribed" : "unsubscribed");
@@ -959,10 +947,8 @@ void EventsHub::wsMessage(const atelier::WebSocket& ws, std::string_view data) {
         if (it != ws_.end()) c = it->second;
     }
     if (!c) return;
-    if (c->boards)
-        handleBoards(*c, data);
-    else
-        handleKombuse(*c, data);
+    if (c->boards) handleBoards(*c, data);
+    else handleKombuse(*c, data);
 }
 
 void EventsHub::wsClose(const atelier::WebSocket& ws) {

@@ -9,15 +9,16 @@
 #pragma once
 
 #include <atelier/sdk.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
