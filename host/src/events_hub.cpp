@@ -150,7 +150,7 @@ struct EventsHub::SseClient {
     std::string projectId, projectSlug;
     std::atomic<bool> dead{false};
     std::atomic<bool> catchingUp{false};  // replaying from the log; not yet fed by the fan-out
-    Clock::time_point wroteAt{};          // last live write (under the hub's mutex)
+    Clock::time_point wroteAt{};          // last write (under the hub's mutex once registered)
 };
 
 namespace {
@@ -189,6 +189,21 @@ struct EventsHub::Window {
     int64_t lastBus = 0, lastOps = 0;                      // newest ids taken in
     std::unordered_map<std::string, std::string> sseRuns;  // node-based: pointers into it stay valid
     bool empty() const { return items.empty() && entries.empty() && wsEvents.empty(); }
+
+    static int64_t idOf(const BusItem& it) { return it.id; }
+    static int64_t idOf(const std::pair<int64_t, std::string>& entry) { return entry.first; }
+    static int64_t idOf(const WsEvent& we) { return we.e->id; }
+    // Position of the first message after `id` (each vector is in id order).
+    template <class Vec>
+    static size_t firstAfter(const Vec& v, int64_t id) {
+        return static_cast<size_t>(
+            std::upper_bound(v.begin(), v.end(), id, [](int64_t x, const auto& e) { return x < idOf(e); }) -
+            v.begin());
+    }
+    template <class Vec>
+    static void dropUpTo(Vec& v, int64_t id) {
+        v.erase(v.begin(), v.begin() + static_cast<long>(firstAfter(v, id)));
+    }
 };
 
 struct SseCloseCtx {
@@ -429,13 +444,13 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     }
     res.header("Cache-Control", "no-cache");
     client->stream.write(initial);
+    client->wroteAt = Clock::now();  // the initial write counts: no keep-alive right away
 
     if (client->catchingUp) {
         client->bus = at.bus;
         client->ops = at.ops;
         {
             std::lock_guard lock(mutex_);
-            client->wroteAt = Clock::now();  // the initial write counts: no keep-alive right away
             sse_[client->id] = client;
         }
         catchUpCv_.notify_one();
@@ -466,7 +481,6 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
     }
     client->bus = at.bus;
     client->ops = at.ops;
-    client->wroteAt = Clock::now();  // the initial state counts: no keep-alive right away
     sse_[client->id] = client;
 }
 
@@ -602,12 +616,6 @@ void EventsHub::onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& b
 
 namespace {
 constexpr size_t kGroupClients = 64;  // clients per lock hold: a few ms of writes at most
-
-template <class Vec, class IdOf>
-size_t firstAfter(const Vec& v, int64_t id, IdOf idOf) {
-    return static_cast<size_t>(
-        std::upper_bound(v.begin(), v.end(), id, [&](int64_t x, const auto& e) { return x < idOf(e); }) - v.begin());
-}
 }  // namespace
 
 void EventsHub::flushLoop() {
@@ -701,8 +709,8 @@ bool EventsHub::deliverGroup(size_t count) {
     std::lock_guard lock(mutex_);
     auto visitSse = [&](SseClient& c) {
         if (c.catchingUp || c.dead) return;
-        size_t busFrom = firstAfter(w.items, c.bus, [](const BusItem& it) { return it.id; });
-        size_t opsFrom = firstAfter(w.entries, c.ops, [](const auto& e) { return e.first; });
+        size_t busFrom = Window::firstAfter(w.items, c.bus);
+        size_t opsFrom = Window::firstAfter(w.entries, c.ops);
         int64_t busAfter = std::max(c.bus, w.lastBus);
         if (busFrom < w.items.size() || opsFrom < w.entries.size()) {
             // Neighbours in a turn nearly always share a cursor: compare with the last one
@@ -730,8 +738,7 @@ bool EventsHub::deliverGroup(size_t count) {
     };
     auto visitWs = [&](WsClient& c) {
         std::string out;
-        for (size_t i = firstAfter(w.wsEvents, c.bus, [](const Window::WsEvent& we) { return we.e->id; });
-             i < w.wsEvents.size(); ++i) {
+        for (size_t i = Window::firstAfter(w.wsEvents, c.bus); i < w.wsEvents.size(); ++i) {
             auto& we = w.wsEvents[i];
             if (c.boards) {
                 const std::string& project = we.e->projectId;
@@ -808,12 +815,9 @@ bool EventsHub::trimWindow() {
         minOps = std::min(minOps, c->ops);
     }
     for (auto& [p, c] : ws_) minWs = std::min(minWs, c->bus);
-    auto dropUpTo = [](auto& v, int64_t id, auto idOf) {
-        v.erase(v.begin(), v.begin() + static_cast<long>(firstAfter(v, id, idOf)));
-    };
-    dropUpTo(w.items, minBus, [](const BusItem& it) { return it.id; });
-    dropUpTo(w.entries, minOps, [](const auto& e) { return e.first; });
-    dropUpTo(w.wsEvents, minWs, [](const Window::WsEvent& we) { return we.e->id; });
+    Window::dropUpTo(w.items, minBus);
+    Window::dropUpTo(w.entries, minOps);
+    Window::dropUpTo(w.wsEvents, minWs);
     w.sseRuns.clear();  // keyed by positions in the window, which just moved
     return w.empty();
 }
