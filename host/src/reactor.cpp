@@ -28,17 +28,22 @@ size_t Connection::buffered() const {
     return out_.size() - outOffset_;
 }
 
-bool Connection::flushLocked() {
-    while (outOffset_ < out_.size()) {
-        ssize_t n = ::send(fd_, out_.data() + outOffset_, out_.size() - outOffset_, MSG_NOSIGNAL | MSG_DONTWAIT);
+bool Connection::sendSome(std::string_view data, size_t& sent) {
+    while (sent < data.size()) {
+        ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
-            outOffset_ += static_cast<size_t>(n);
+            sent += static_cast<size_t>(n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n < 0 && errno == EINTR) continue;
         return false;
     }
+    return true;
+}
+
+bool Connection::flushLocked() {
+    if (!sendSome(out_, outOffset_)) return false;
     if (outOffset_ == out_.size()) {
         out_.clear();
         outOffset_ = 0;
@@ -66,19 +71,10 @@ int Connection::write(std::string_view data) {
             // Nothing queued: send straight from the caller's bytes and keep only what the
             // socket did not take (the fan-out's common case, thousands of times per turn).
             size_t sent = 0;
-            while (sent < data.size()) {
-                ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n > 0) {
-                    sent += static_cast<size_t>(n);
-                    continue;
-                }
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (!sendSome(data, sent)) {
                 closed_ = true;
                 fatal = true;
-                break;
-            }
-            if (!fatal && sent < data.size()) {
+            } else if (sent < data.size()) {
                 out_.assign(data.data() + sent, data.size() - sent);
                 outOffset_ = 0;
                 wantWrite_ = true;

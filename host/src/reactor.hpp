@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -51,6 +52,8 @@ private:
     friend class Reactor;
     void handleReadable();
     void handleWritable();
+    // Sends data from `sent` on until the socket would block; false on a fatal socket error.
+    bool sendSome(std::string_view data, size_t& sent);
     bool flushLocked();  // false on a fatal socket error
     void finish(int code);
     void parseFrames();
