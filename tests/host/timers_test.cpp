@@ -23,6 +23,27 @@ bool waitFor(Pred pred, std::chrono::milliseconds limit = 3000ms) {
     }
     return true;
 }
+
+// A repeating 5 ms timer whose first run blocks until release(), so a test can act while the
+// timer thread is inside it.
+struct HeldTimer {
+    std::atomic<int> fired{0};
+    std::promise<void> entered, released;
+    void start(TimerService& timers, std::shared_ptr<ModuleRecord> owner) {
+        auto wait = released.get_future().share();
+        timers.add(
+            0ms, 5ms,
+            [this, wait] {
+                if (fired++ == 0) {
+                    entered.set_value();
+                    wait.wait();
+                }
+            },
+            std::move(owner));
+        entered.get_future().wait();
+    }
+    void release() { released.set_value(); }
+};
 }  // namespace
 
 TEST(TimerServiceTest, RemovingTheTimerBeingWaitedOnKeepsTheThreadHealthy) {
@@ -47,22 +68,11 @@ TEST(TimerServiceTest, RemovingOneOwnerLetsAnotherOwnersRunningTimerRepeat) {
     timers.start();
     auto stopping = std::make_shared<ModuleRecord>();
     auto staying = std::make_shared<ModuleRecord>();
-    std::atomic<int> fired{0};
-    std::promise<void> entered, release;
-    auto released = release.get_future().share();
-    timers.add(
-        0ms, 5ms,
-        [&, released] {
-            if (fired++ == 0) {
-                entered.set_value();
-                released.wait();  // hold the first run while the other owner is removed
-            }
-        },
-        staying);
-    entered.get_future().wait();
-    timers.removeOwner(stopping.get());
-    release.set_value();
-    EXPECT_TRUE(waitFor([&] { return fired.load() >= 3; })) << fired.load();
+    HeldTimer held;
+    held.start(timers, staying);
+    timers.removeOwner(stopping.get());  // while the other owner's timer runs
+    held.release();
+    EXPECT_TRUE(waitFor([&] { return held.fired.load() >= 3; })) << held.fired.load();
     timers.stop();
 }
 
@@ -70,22 +80,11 @@ TEST(TimerServiceTest, RemovingTheOwnerOfTheRunningTimerStopsItRepeating) {
     TimerService timers;
     timers.start();
     auto owner = std::make_shared<ModuleRecord>();
-    std::atomic<int> fired{0};
-    std::promise<void> entered, release;
-    auto released = release.get_future().share();
-    timers.add(
-        0ms, 5ms,
-        [&, released] {
-            if (fired++ == 0) {
-                entered.set_value();
-                released.wait();
-            }
-        },
-        owner);
-    entered.get_future().wait();
+    HeldTimer held;
+    held.start(timers, owner);
     timers.removeOwner(owner.get());
-    release.set_value();
+    held.release();
     std::this_thread::sleep_for(60ms);
-    EXPECT_EQ(fired.load(), 1);
+    EXPECT_EQ(held.fired.load(), 1);
     timers.stop();
 }
