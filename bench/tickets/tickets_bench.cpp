@@ -111,7 +111,6 @@ int runSql(atelier_module_ctx* c, atelier_str sql, const atelier_value* params, 
         out = (sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_CONSTRAINT ? ATELIER_ERR_CONFLICT : ATELIER_ERR_INVALID;
     } else if (result) {
         result->changes = sqlite3_changes64(c->db);
-        result->last_insert_id = sqlite3_last_insert_rowid(c->db);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -279,11 +278,13 @@ int main(int argc, char** argv) {
     store.moduleDir = dir.string();
     // The host persists each published event before fanning it out; so does this.
     store.publish = [&db](const atelier::Event& e) {
-        return db.exec("INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id, actor_id, actor_type,"
-                       " session_id, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       {e.type, e.projectId, e.ticketId, e.ticketNumber, e.commentId, e.actorId, e.actorType, e.sessionId, e.payload,
-                        atelier::nowIso()})
-            .lastInsertId;
+        return db
+            .one(
+                "INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id, actor_id,"
+                " actor_type, session_id, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                {e.type, e.projectId, e.ticketId, e.ticketNumber, e.commentId, e.actorId, e.actorType, e.sessionId,
+                 e.payload, atelier::nowIso()})
+            ->integer("id");
     };
     store.runHook = [](std::string_view, const std::string& payload) {
         atelier::HookRun r;

@@ -170,13 +170,19 @@ int EventBus::publish(const atelier_event& in, int64_t* outId) {
                               textOrNull(e->commentId), textOrNull(e->actorId), text(e->actorType),
                               textOrNull(e->sessionId), text(e->payload),      text(e->createdAt)};
     auto result = initStruct<atelier_db_result>();
+    auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
+        if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
+        return 0;
+    };
+    int64_t id = 0;
+    // `result` as well as a row callback: straight to the writer, no reader round trip.
     int rc = storage_.run(nullptr,
                           "INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id,"
                           " actor_id, actor_type, kombuse_session_id, payload, created_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          params, 10, nullptr, nullptr, &result);
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                          params, 10, readId, &id, &result);
     if (rc != ATELIER_OK) return rc;
-    e->id = result.last_insert_id;
+    e->id = id;
     if (outId) *outId = e->id;
     {
         std::lock_guard q(queueMutex_);

@@ -56,11 +56,13 @@ std::pair<JsonObject, bool> SubscriptionStore::create(const std::string& subscri
             return;
         }
         std::string now = nowIso();
-        auto r = tx.exec(
-            "INSERT INTO host_subscriptions (subscriber_id, event_type, project_id, last_processed_event_id, created_at,"
-            " updated_at) VALUES (?, ?, ?, 0, ?, ?)",
-            {subscriberId, eventType, projectId, now, now});
-        result = toJson(*tx.one(std::string(kSelect) + " WHERE id = ?", {r.lastInsertId}));
+        auto id =
+            tx.one(
+                  "INSERT INTO host_subscriptions (subscriber_id, event_type, project_id, last_processed_event_id,"
+                  " created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING id",
+                  {subscriberId, eventType, projectId, now, now})
+                ->integer("id");
+        result = toJson(*tx.one(std::string(kSelect) + " WHERE id = ?", {id}));
         created = true;
     });
     return {result, created};

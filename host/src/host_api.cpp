@@ -222,13 +222,13 @@ int dbExec(atelier_module_ctx* c, atelier_db_txn* txn, atelier_str sql, const at
            atelier_db_result* result) {
     if (!validCtx(c)) return ATELIER_ERR_INVALID;
     atelier_db_result local = initStruct<atelier_db_result>();
-    int rc = c->host->storage().run(txn, cp(sql), params, n, nullptr, nullptr, result ? result : &local);
-    return rc;
+    return c->host->storage().run(txn, cp(sql), params, n, nullptr, nullptr, result ? result : &local,
+                                  Storage::Placeholders::PositionalOnly);
 }
 int dbQuery(atelier_module_ctx* c, atelier_db_txn* txn, atelier_str sql, const atelier_value* params, size_t n,
             atelier_row_fn fn, void* ud) {
     if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
-    return c->host->storage().run(txn, cp(sql), params, n, fn, ud, nullptr);
+    return c->host->storage().run(txn, cp(sql), params, n, fn, ud, nullptr, Storage::Placeholders::PositionalOnly);
 }
 int dbTransaction(atelier_module_ctx* c, atelier_txn_fn fn, void* ud) {
     if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
@@ -239,6 +239,7 @@ int dbMigrate(atelier_module_ctx* c, const atelier_migration* ms, size_t n) {
     if (c->module->id == "host" && c->module->libraryPath.size()) return ATELIER_ERR_INVALID;
     return c->host->storage().migrate(c->module->id, ms, n);
 }
+int dbEngine(atelier_module_ctx*) { return Storage::kEngine; }
 void dbLastError(atelier_module_ctx*, atelier_sink sink, void* sd) {
     if (!sink) return;
     const std::string& e = Storage::lastError();
@@ -384,6 +385,7 @@ atelier_host_v1 buildTable() {
     t.db_transaction = dbTransaction;
     t.db_migrate = dbMigrate;
     t.db_last_error = dbLastError;
+    t.db_engine = dbEngine;
     t.event_publish = evPublish;
     t.event_subscribe = evSubscribe;
     t.event_unsubscribe = evUnsubscribe;

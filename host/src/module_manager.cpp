@@ -222,8 +222,16 @@ bool ModuleManager::load(ModuleRecord& m) {
                           std::to_string(ATELIER_ABI_MAJOR));
             return false;
         }
-        if (t->struct_size < offsetof(atelier_module_v1, destroy) + sizeof(t->destroy) || !t->id || !t->init) {
+        // Every field up to `destroy` is ABI 1.0; anything appended later is read only through
+        // ATELIER_HAS_FIELD.
+        if (!ATELIER_HAS_FIELD(t, atelier_module_v1, destroy) || !t->id || !t->init) {
             refuse(m, "entry table too small or incomplete");
+            return false;
+        }
+        if (ATELIER_HAS_FIELD(t, atelier_module_v1, min_abi_minor) && t->min_abi_minor > ATELIER_ABI_MINOR) {
+            refuse(m, "needs ABI " + std::to_string(ATELIER_ABI_MAJOR) + "." + std::to_string(t->min_abi_minor) +
+                          ", host offers " + std::to_string(ATELIER_ABI_MAJOR) + "." +
+                          std::to_string(ATELIER_ABI_MINOR));
             return false;
         }
         if (m.id != t->id) {

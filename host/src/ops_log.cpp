@@ -212,13 +212,18 @@ void OpsLog::writeBatch(std::vector<Item>& batch) {
                 params[i].s = atelier_str{texts[i]->data(), texts[i]->size()};
             }
             if (status.empty()) params[3].type = ATELIER_VALUE_NULL;
-            auto r = initStruct<atelier_db_result>();
+            auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
+                if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
+                return 0;
+            };
+            int64_t id = 0;
             if (storage_.run(txn,
-                             "INSERT INTO host_ops_log (created_at, level, source, status, message, entry) VALUES (?, ?, ?, ?, ?, ?)",
-                             params, 6, nullptr, nullptr, &r) != ATELIER_OK)
+                             "INSERT INTO host_ops_log (created_at, level, source, status, message, entry)"
+                             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                             params, 6, readId, &id, nullptr) != ATELIER_OK)
                 continue;
             auto e = std::make_shared<OpsEntry>();
-            e->id = r.last_insert_id;
+            e->id = id;
             // Put the id first in the delivered object.
             e->json = "{\"id\":" + std::to_string(e->id) + "," + entry.substr(1);
             results[bi] = e;

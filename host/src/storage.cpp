@@ -13,9 +13,19 @@ namespace atelier::host {
 namespace {
 thread_local std::string tlsLastError;
 
-int mapError(int rc) {
-    switch (rc & 0xff) {
-        case SQLITE_CONSTRAINT: return ATELIER_ERR_CONFLICT;
+// SQLite's codes onto the engine-neutral statuses of the storage contract (abi.h).
+int mapError(int extended) {
+    switch (extended) {
+        case SQLITE_CONSTRAINT_UNIQUE:
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+        case SQLITE_CONSTRAINT_ROWID:
+            return ATELIER_ERR_CONFLICT;
+        default:
+            break;
+    }
+    switch (extended & 0xff) {
+        case SQLITE_CONSTRAINT:
+            return ATELIER_ERR_CONSTRAINT;
         case SQLITE_BUSY:
         case SQLITE_LOCKED: return ATELIER_ERR_BUSY;
         case SQLITE_ERROR:
@@ -166,7 +176,8 @@ void Storage::releaseReader(Connection* c) {
 }
 
 int Storage::runOn(Connection& c, const std::string& sql, const atelier_value* params, size_t nparams,
-                   atelier_row_fn onRow, void* userData, atelier_db_result* result, bool* notReadOnly) {
+                   atelier_row_fn onRow, void* userData, atelier_db_result* result, bool* notReadOnly,
+                   Placeholders placeholders) {
     sqlite3_stmt* st = nullptr;
     auto cached = c.cache.find(sql);
     if (cached != c.cache.end()) {
@@ -205,6 +216,17 @@ int Storage::runOn(Connection& c, const std::string& sql, const atelier_value* p
         }
     } reset{st};
     int expected = sqlite3_bind_parameter_count(st);
+    if (placeholders == Placeholders::PositionalOnly) {
+        // `?NNN`, `:name`, `@name` and `$name` are SQLite dialect: a module that used them
+        // would not run on another engine, so the contract refuses them here.
+        for (int i = 1; i <= expected; ++i) {
+            if (const char* name = sqlite3_bind_parameter_name(st, i)) {
+                tlsLastError =
+                    std::string("placeholder '") + name + "' is not allowed: use positional '?' placeholders";
+                return ATELIER_ERR_INVALID;
+            }
+        }
+    }
     if (static_cast<size_t>(expected) != nparams) {
         tlsLastError = "statement expects " + std::to_string(expected) + " parameters, got " + std::to_string(nparams);
         return ATELIER_ERR_INVALID;
@@ -276,28 +298,25 @@ int Storage::runOn(Connection& c, const std::string& sql, const atelier_value* p
         tlsLastError = sqlite3_errmsg(c.db);
         return mapError(sqlite3_extended_errcode(c.db));
     }
-    if (result && result->struct_size >= sizeof(atelier_db_result)) {
-        result->changes = sqlite3_changes64(c.db);
-        result->last_insert_id = sqlite3_last_insert_rowid(c.db);
-    }
+    if (result && ATELIER_HAS_FIELD(result, atelier_db_result, changes)) result->changes = sqlite3_changes64(c.db);
     return ATELIER_OK;
 }
 
-int Storage::run(void* txnDb, const std::string& sql, const atelier_value* params, size_t nparams,
-                 atelier_row_fn onRow, void* userData, atelier_db_result* result) {
+int Storage::run(void* txnDb, const std::string& sql, const atelier_value* params, size_t nparams, atelier_row_fn onRow,
+                 void* userData, atelier_db_result* result, Placeholders placeholders) {
     try {
         if (txnDb) {  // inside a transaction: the caller's thread holds the writer
-            return runOn(*writer_, sql, params, nparams, onRow, userData, result, nullptr);
+            return runOn(*writer_, sql, params, nparams, onRow, userData, result, nullptr, placeholders);
         }
         if (onRow && !result) {  // a query: try a reader first
             Connection* r = acquireReader();
             bool writes = false;
-            int rc = runOn(*r, sql, params, nparams, onRow, userData, result, &writes);
+            int rc = runOn(*r, sql, params, nparams, onRow, userData, result, &writes, placeholders);
             releaseReader(r);
             if (!writes) return rc;
         }
         std::lock_guard lock(writerMutex_);
-        return runOn(*writer_, sql, params, nparams, onRow, userData, result, nullptr);
+        return runOn(*writer_, sql, params, nparams, onRow, userData, result, nullptr, placeholders);
     } catch (const std::exception& e) {
         tlsLastError = e.what();
         return ATELIER_ERR_INTERNAL;
@@ -336,25 +355,44 @@ int Storage::transaction(const std::function<int(void*)>& fn) {
 
 int Storage::migrate(const std::string& moduleId, const atelier_migration* migrations, size_t n) {
     std::string prefix = tablePrefix(moduleId);
-    int64_t previous = 0;
+    if (n == 0) return ATELIER_OK;
+    // Strided by the module's own struct_size: a module built against a later minor passes
+    // larger elements, one built against an earlier minor smaller ones.
+    const size_t stride = migrations->struct_size;
+    if (migrations->abi_major != ATELIER_ABI_MAJOR || !ATELIER_HAS_FIELD(migrations, atelier_migration, sql)) {
+        tlsLastError = "migrations of module " + moduleId + " have an unknown layout (struct_size " +
+                       std::to_string(stride) + ", ABI major " + std::to_string(migrations->abi_major) + ")";
+        return ATELIER_ERR_INVALID;
+    }
+    struct Step {
+        int64_t version;
+        std::string sql;
+    };
+    std::vector<Step> steps;
     for (size_t i = 0; i < n; ++i) {
-        const atelier_migration& m = migrations[i];
-        if (m.version <= previous) {
+        const auto* m =
+            reinterpret_cast<const atelier_migration*>(reinterpret_cast<const char*>(migrations) + i * stride);
+        int32_t engine = ATELIER_HAS_FIELD(m, atelier_migration, engine) ? m->engine : ATELIER_DB_ANY;
+        if (engine != ATELIER_DB_ANY && engine != ATELIER_DB_SQLITE && engine != ATELIER_DB_POSTGRESQL) {
+            tlsLastError = "migration " + std::to_string(m->version) + " of module " + moduleId +
+                           " names unknown engine " + std::to_string(engine);
+            return ATELIER_ERR_INVALID;
+        }
+        if (engine != ATELIER_DB_ANY && engine != kEngine) continue;  // another engine's step
+        if (m->version <= (steps.empty() ? 0 : steps.back().version)) {
             tlsLastError = "migration versions must increase (module " + moduleId + ")";
             return ATELIER_ERR_INVALID;
         }
-        previous = m.version;
-        std::string sql(m.sql.ptr ? m.sql.ptr : "", m.sql.len);
+        std::string sql(m->sql.ptr ? m->sql.ptr : "", m->sql.len);
         std::string bad = checkObjectNames(sql, prefix);
         if (!bad.empty()) {
-            tlsLastError = "migration " + std::to_string(m.version) + " of module " + moduleId + " touches '" + bad +
+            tlsLastError = "migration " + std::to_string(m->version) + " of module " + moduleId + " touches '" + bad +
                            "', which does not start with '" + prefix + "'";
             return ATELIER_ERR_INVALID;
         }
+        steps.push_back(Step{m->version, std::move(sql)});
     }
-    for (size_t i = 0; i < n; ++i) {
-        const atelier_migration& m = migrations[i];
-        std::string sql(m.sql.ptr ? m.sql.ptr : "", m.sql.len);
+    for (const auto& m : steps) {
         int rc = transaction([&](void*) -> int {
             Connection& w = *writer_;
             sqlite3_stmt* st = nullptr;
@@ -365,7 +403,7 @@ int Storage::migrate(const std::string& moduleId, const atelier_migration* migra
             sqlite3_finalize(st);
             if (applied) return ATELIER_OK;
             char* err = nullptr;
-            if (sqlite3_exec(w.db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+            if (sqlite3_exec(w.db, m.sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
                 tlsLastError = "migration " + std::to_string(m.version) + " of module " + moduleId + " failed: " +
                                (err ? err : "error");
                 sqlite3_free(err);

@@ -27,17 +27,27 @@ public:
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
 
+    // The engine behind this storage, as modules see it through db_engine.
+    static constexpr int kEngine = ATELIER_DB_SQLITE;
+
+    // Host SQL may use any SQLite placeholder; module SQL is held to the storage contract's
+    // positional `?` (abi.h), so that it runs unchanged on another engine.
+    enum class Placeholders { Any, PositionalOnly };
+
     // Executes one statement. `onRow` may be null. A null `txnDb` means autocommit: reads go to
-    // a reader connection, writes to the writer (serialized). Returns an atelier_status; the
-    // message of a failure is available from lastError() on this thread.
+    // a reader connection, writes to the writer (serialized); a call with both `onRow` and
+    // `result` goes straight to the writer (INSERT ... RETURNING). Returns an atelier_status;
+    // the message of a failure is available from lastError() on this thread.
     int run(void* txnDb, const std::string& sql, const atelier_value* params, size_t nparams, atelier_row_fn onRow,
-            void* userData, atelier_db_result* result);
+            void* userData, atelier_db_result* result, Placeholders placeholders = Placeholders::Any);
 
     // BEGIN IMMEDIATE on the writer; fn gets the writer handle as its transaction token.
     int transaction(const std::function<int(void* txnDb)>& fn);
 
-    // Applies migrations not yet recorded for `moduleId`, each in its own transaction.
-    // Rejects SQL creating or altering objects not prefixed with the module's table prefix.
+    // Applies the migrations for this engine (ATELIER_DB_ANY or kEngine) not yet recorded for
+    // `moduleId`, each in its own transaction; the array is strided by its first element's
+    // struct_size. Rejects SQL creating or altering objects not prefixed with the module's
+    // table prefix.
     int migrate(const std::string& moduleId, const atelier_migration* migrations, size_t n);
 
     static const std::string& lastError();
@@ -54,7 +64,7 @@ private:
     Connection* acquireReader();
     void releaseReader(Connection* c);
     int runOn(Connection& c, const std::string& sql, const atelier_value* params, size_t nparams, atelier_row_fn onRow,
-              void* userData, atelier_db_result* result, bool* notReadOnly);
+              void* userData, atelier_db_result* result, bool* notReadOnly, Placeholders placeholders);
 
     std::string path_;
     std::unique_ptr<Connection> writer_;

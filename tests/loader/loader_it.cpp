@@ -1,5 +1,6 @@
 // The loader refuses broken modules with a clear reason, refuses their dependents, and keeps
 // serving the good ones.
+#include <atelier/abi.h>
 #include <gtest/gtest.h>
 
 #include "test_server.hpp"
@@ -75,6 +76,13 @@ TEST(Loader, RefusesBrokenModulesAndKeepsServing) {
     EXPECT_EQ(stateOf(mods, "fx-old-dep"), "refused");
     EXPECT_NE(errorOf(mods, "fx-old-dep").find("found 1.0.0"), std::string::npos) << errorOf(mods, "fx-old-dep");
 
+    // A module that needs a newer minor is refused; one merely built against it loads.
+    EXPECT_EQ(stateOf(mods, "fx-newer-minor"), "refused");
+    const std::string needs =
+        "needs ABI 1." + std::to_string(ATELIER_ABI_MINOR + 1) + ", host offers 1." + std::to_string(ATELIER_ABI_MINOR);
+    EXPECT_NE(errorOf(mods, "fx-newer-minor").find(needs), std::string::npos) << errorOf(mods, "fx-newer-minor");
+    EXPECT_EQ(stateOf(mods, "fx-built-newer"), "running") << errorOf(mods, "fx-built-newer");
+
     EXPECT_EQ(stateOf(mods, "fx-liar"), "refused");
     EXPECT_NE(errorOf(mods, "fx-liar").find("does not match"), std::string::npos);
 
@@ -103,6 +111,7 @@ TEST(Loader, RefusesBrokenModulesAndKeepsServing) {
     server.stop();
     auto log = server.logText();
     EXPECT_NE(log.find("module 'fx-throws' refused: init failed: deliberate failure in init"), std::string::npos) << log;
+    EXPECT_NE(log.find("module 'fx-newer-minor' refused: " + needs), std::string::npos) << log;
 }
 
 TEST(Loader, DisabledModuleHasNoRoutesAndItsDependentsAreRefused) {

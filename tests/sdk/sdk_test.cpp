@@ -17,13 +17,13 @@ public:
             std::string title = body->getValue<std::string>("title");
             auto vetoed = runHook("notes.before_create", R"({"title":")" + title + "\"}");
             if (vetoed.vetoed) throw atelier::HttpError(422, "VETOED", vetoed.payload);
-            auto r = db().exec("INSERT INTO notes_items (title) VALUES (?)", {title});
+            auto id = db().one("INSERT INTO notes_items (title) VALUES (?) RETURNING id", {title})->integer("id");
             atelier::Event e;
             e.type = "note.created";
-            e.payload = R"({"id":)" + std::to_string(r.lastInsertId) + "}";
+            e.payload = R"({"id":)" + std::to_string(id) + "}";
             publish(e);
             auto o = atelier::makeObject();
-            o->set("id", r.lastInsertId);
+            o->set("id", id);
             o->set("title", title);
             res.json(o, 201);
         });

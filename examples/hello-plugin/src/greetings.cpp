@@ -11,8 +11,9 @@ std::vector<std::string> Greetings::migrations() {
 
 Greeting Greetings::add(const std::string& name, const std::string& message) {
     Greeting g{0, name, message, atelier::nowIso()};
-    g.id = db_.exec("INSERT INTO hello_greetings (name, message, created_at) VALUES (?, ?, ?)", {name, message, g.createdAt})
-               .lastInsertId;
+    g.id = db_.one("INSERT INTO hello_greetings (name, message, created_at) VALUES (?, ?, ?) RETURNING id",
+                   {name, message, g.createdAt})
+               ->integer("id");
     return g;
 }
 

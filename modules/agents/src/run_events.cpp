@@ -103,9 +103,11 @@ void RunEventLog::flush(std::vector<Pending*>& batch) {
                     it = nextSeq_.emplace(e.runId, row->integer("m") + 1).first;
                 }
                 e.sequence = it->second++;
-                auto r = tx.exec("INSERT INTO agents_run_events (run_id, sequence, event_type, payload, created_at) VALUES (?,?,?,?,?)",
-                                 {e.runId, e.sequence, e.type, e.payload, e.createdAt});
-                e.id = r.lastInsertId;
+                e.id = tx.one(
+                             "INSERT INTO agents_run_events (run_id, sequence, event_type, payload, created_at)"
+                             " VALUES (?,?,?,?,?) RETURNING id",
+                             {e.runId, e.sequence, e.type, e.payload, e.createdAt})
+                           ->integer("id");
             }
         };
         if (batch.size() == 1) write(db_);  // one statement commits by itself

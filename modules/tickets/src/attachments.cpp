@@ -121,12 +121,14 @@ int64_t Attachments::store(AttachTarget target, const std::string& filename, con
         throw atelier::HttpError(507, "STORAGE_FAILED", "The file could not be stored");
     }
     try {
-        return s_.db.exec("INSERT INTO tickets_attachments (ticket_id, comment_id, filename, mime_type, size_bytes, storage_path,"
-                          " uploaded_by_id, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                          {target.ticketId ? Param(target.ticketId) : Param(nullptr),
-                           target.commentId ? Param(target.commentId) : Param(nullptr), filename, mimeType,
-                           static_cast<int64_t>(data.size()), rel, uploadedBy, now})
-            .lastInsertId;
+        return s_.db
+            .one(
+                "INSERT INTO tickets_attachments (ticket_id, comment_id, filename, mime_type, size_bytes, storage_path,"
+                " uploaded_by_id, created_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+                {target.ticketId ? Param(target.ticketId) : Param(nullptr),
+                 target.commentId ? Param(target.commentId) : Param(nullptr), filename, mimeType,
+                 static_cast<int64_t>(data.size()), rel, uploadedBy, now})
+            ->integer("id");
     } catch (...) {
         fs::remove(abs, ec);
         throw;

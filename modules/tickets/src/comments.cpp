@@ -141,11 +141,12 @@ JsonObject Comments::create(const std::string& projectId, int64_t number, const 
         }
         auto seq = nextSeq();
         auto now = isoFromSeq(seq);
-        auto r = tx.exec("INSERT INTO tickets_comments (ticket_id, author_id, parent_id, body, is_edited, kombuse_session_id,"
-                         " external_source, external_id, created_at, updated_at, seq) VALUES (?,?,?,?,0,?,?,?,?,?,?)",
-                         {ticketId, authorId, parentId ? Param(*parentId) : Param(nullptr), text, sessionId, extSource, extId,
-                          now, now, seq});
-        commentId = r.lastInsertId;
+        auto r = tx.one(
+            "INSERT INTO tickets_comments (ticket_id, author_id, parent_id, body, is_edited, kombuse_session_id,"
+            " external_source, external_id, created_at, updated_at, seq) VALUES (?,?,?,?,0,?,?,?,?,?,?) RETURNING id",
+            {ticketId, authorId, parentId ? Param(*parentId) : Param(nullptr), text, sessionId, extSource, extId, now,
+             now, seq});
+        commentId = r->integer("id");
         mentions = resolveMentions(tx, projectId, text);
         for (auto& m : mentions) insertMention(tx, commentId, m, now);
         tx.exec("UPDATE tickets_items SET last_activity_at = ? WHERE id = ?", {now, ticketId});

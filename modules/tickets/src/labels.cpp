@@ -79,10 +79,11 @@ JsonObject Labels::create(const std::string& projectId, const JsonObject& body) 
     s_.db.transaction([&](const Db& tx) {
         if (tx.one("SELECT 1 AS x FROM tickets_labels WHERE project_id = ? AND name = ?", {projectId, name}))
             throw conflict("A label named \"" + name + "\" already exists in this project", "LABEL_EXISTS");
-        id = tx.exec("INSERT INTO tickets_labels (project_id, name, slug, color, description, is_enabled, created_at, updated_at)"
-                     " VALUES (?,?,?,?,?,1,?,?)",
-                     {projectId, name, atelier::slugify(name), color, description, now, now})
-                 .lastInsertId;
+        id = tx.one(
+                   "INSERT INTO tickets_labels (project_id, name, slug, color, description, is_enabled, created_at,"
+                   " updated_at) VALUES (?,?,?,?,?,1,?,?) RETURNING id",
+                   {projectId, name, atelier::slugify(name), color, description, now, now})
+                 ->integer("id");
     });
     auto p = atelier::makeObject();
     p->set("label_id", id);
@@ -196,10 +197,11 @@ std::vector<int64_t> Labels::ensureByName(const Db& tx, const std::string& proje
             continue;
         }
         auto now = nowIso();
-        ids.push_back(tx.exec("INSERT INTO tickets_labels (project_id, name, slug, color, is_enabled, created_at, updated_at)"
-                              " VALUES (?,?,?,'#808080',1,?,?)",
-                              {projectId, n, atelier::slugify(n), now, now})
-                          .lastInsertId);
+        ids.push_back(
+            tx.one("INSERT INTO tickets_labels (project_id, name, slug, color, is_enabled, created_at, updated_at)"
+                   " VALUES (?,?,?,'#808080',1,?,?) RETURNING id",
+                   {projectId, n, atelier::slugify(n), now, now})
+                ->integer("id"));
     }
     return ids;
 }

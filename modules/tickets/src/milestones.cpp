@@ -70,10 +70,12 @@ JsonObject Milestones::create(const std::string& projectId, const JsonObject& bo
     auto description = optStringField(body, "description", 10000);
     auto due = dueDate(body);
     auto now = nowIso();
-    auto id = s_.db.exec("INSERT INTO tickets_milestones (project_id, title, description, due_date, status, created_at, updated_at)"
-                         " VALUES (?,?,?,?, 'open', ?, ?)",
-                         {projectId, title, description, due, now, now})
-                  .lastInsertId;
+    auto id = s_.db
+                  .one(
+                      "INSERT INTO tickets_milestones (project_id, title, description, due_date, status, created_at,"
+                      " updated_at) VALUES (?,?,?,?, 'open', ?, ?) RETURNING id",
+                      {projectId, title, description, due, now, now})
+                  ->integer("id");
     auto p = atelier::makeObject();
     p->set("milestone_id", id);
     p->set("title", title);

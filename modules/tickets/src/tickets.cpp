@@ -261,15 +261,16 @@ JsonObject Tickets::create(const std::string& projectId, const JsonObject& body,
         }
         auto now = nowIso();
         std::string status = f.status.value_or("open");
-        auto r = tx.exec(
-            "INSERT INTO tickets_items (project_id, ticket_number, author_id, assignee_id, title, body, status, priority,"
-            " milestone_id, external_source, external_id, external_url, opened_at, closed_at, last_activity_at,"
-            " triggers_enabled, loop_protection_enabled, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        auto r = tx.one(
+            "INSERT INTO tickets_items (project_id, ticket_number, author_id, assignee_id, title, body, status,"
+            " priority, milestone_id, external_source, external_id, external_url, opened_at, closed_at,"
+            " last_activity_at, triggers_enabled, loop_protection_enabled, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             {projectId, number, authorId, f.assigneeId, *f.title, f.body, status,
              f.priority ? Param(*f.priority) : Param(nullptr), f.milestoneId ? Param(*f.milestoneId) : Param(nullptr),
              f.extSource, f.extId, f.extUrl, now, status == "closed" ? Param(now) : Param(nullptr), now,
              f.triggersEnabled.value_or(true), f.loopProtectionEnabled.value_or(true), now, now});
-        id = r.lastInsertId;
+        id = r->integer("id");
         for (auto l : labelIds)
             tx.exec("INSERT OR IGNORE INTO tickets_ticket_labels (ticket_id, label_id, added_by_id, created_at) VALUES (?,?,?,?)",
                     {id, l, authorId, now});

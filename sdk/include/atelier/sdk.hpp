@@ -25,6 +25,12 @@
 #include <variant>
 #include <vector>
 
+// The lowest host ABI minor this module needs (define it before including the SDK, or on the
+// compiler's command line). Recorded in the entry table; the host refuses an older minor.
+#ifndef ATELIER_MIN_ABI_MINOR
+#define ATELIER_MIN_ABI_MINOR 0
+#endif
+
 namespace atelier {
 
 // ------------------------------------------------------------------ string helpers
@@ -34,6 +40,17 @@ inline atelier_str str(std::string_view s) { return atelier_str{s.data(), s.size
 
 inline void appendSink(void* data, const char* ptr, size_t len) {
     static_cast<std::string*>(data)->append(ptr, len);
+}
+
+// True when the host's table offers `fn` (e.g. hostHas(api, &atelier_host_v1::db_engine)): the
+// slot lies inside the host's struct_size and is set. The C++ spelling of ATELIER_HOST_HAS;
+// the layer checks it before every call it guards and reports ATELIER_ERR_UNSUPPORTED
+// instead of reading past the end of an older host's table.
+template <typename F>
+inline bool hostHas(const atelier_host_v1* api, F atelier_host_v1::*fn) {
+    if (!api) return false;
+    auto offset = static_cast<size_t>(reinterpret_cast<const char*>(&(api->*fn)) - reinterpret_cast<const char*>(api));
+    return api->struct_size >= offset + sizeof(F) && api->*fn != nullptr;
 }
 
 template <typename T>
@@ -117,7 +134,8 @@ inline std::string errorBody(int /*status*/, std::string_view code, std::string_
     return toJson(o);
 }
 
-// Thrown by Db calls; carries the host's message.
+// Thrown by Db calls; carries the host's message and its engine-neutral status
+// (ATELIER_ERR_CONFLICT, _CONSTRAINT, _BUSY, _INVALID, _UNSUPPORTED, _INTERNAL).
 class DbError : public std::runtime_error {
 public:
     DbError(int status, std::string message) : std::runtime_error(std::move(message)), status_(status) {}
@@ -470,9 +488,17 @@ struct Param {
     Param(const std::optional<std::string>& s) : v(s ? DbValue(*s) : DbValue(nullptr)) {}
 };
 
+// What db_exec reports. A generated key is read with `INSERT ... RETURNING`, e.g.
+// `db.one("INSERT INTO x_items (name) VALUES (?) RETURNING id", {name})->integer("id")`.
 struct ExecResult {
     int64_t changes = 0;
-    int64_t lastInsertId = 0;
+};
+
+// One schema step for Module::migrate; `engine` ATELIER_DB_ANY = portable SQL.
+struct Migration {
+    int64_t version = 0;
+    std::string sql;
+    int engine = ATELIER_DB_ANY;
 };
 
 class Db {
@@ -482,13 +508,15 @@ public:
         : api_(api), ctx_(ctx), txn_(txn) {}
 
     ExecResult exec(std::string_view sql, const std::vector<Param>& params = {}) const {
+        require(&atelier_host_v1::db_exec, "db_exec");
         auto values = bind(params);
         auto r = initStruct<atelier_db_result>();
         int rc = api_->db_exec(ctx_, txn_, str(sql), values.data(), values.size(), &r);
         if (rc != ATELIER_OK) fail(rc);
-        return ExecResult{r.changes, r.last_insert_id};
+        return ExecResult{r.changes};
     }
     std::vector<Row> query(std::string_view sql, const std::vector<Param>& params = {}) const {
+        require(&atelier_host_v1::db_query, "db_query");
         auto values = bind(params);
         struct Collector {
             std::vector<Row> rows;
@@ -529,6 +557,7 @@ public:
             fn(*this);
             return;
         }
+        require(&atelier_host_v1::db_transaction, "db_transaction");
         struct Ctx {
             const Db* self;
             std::remove_reference_t<Fn>* fn;  // Fn may be deduced as an lvalue reference
@@ -551,12 +580,24 @@ public:
     }
     std::string lastError() const {
         std::string out;
-        api_->db_last_error(ctx_, appendSink, &out);
+        if (hostHas(api_, &atelier_host_v1::db_last_error)) api_->db_last_error(ctx_, appendSink, &out);
         return out;
     }
     bool inTransaction() const { return txn_ != nullptr; }
+    // The engine statements run on (atelier_db_engine), for the few statements that differ.
+    int engine() const {
+        require(&atelier_host_v1::db_engine, "db_engine");
+        return api_->db_engine(ctx_);
+    }
 
 private:
+    template <typename F>
+    void require(F atelier_host_v1::*fn, const char* name) const {
+        if (!hostHas(api_, fn))
+            throw DbError(ATELIER_ERR_UNSUPPORTED, std::string("the host does not offer ") + name + " (host ABI " +
+                                                       std::to_string(api_ ? api_->abi_major : 0) + "." +
+                                                       std::to_string(api_ ? api_->abi_minor : 0) + ")");
+    }
     static std::vector<atelier_value> bind(const std::vector<Param>& params) {
         std::vector<atelier_value> out(params.size());
         for (size_t i = 0; i < params.size(); ++i) {
@@ -706,13 +747,23 @@ public:
         if (rc != ATELIER_OK) throw std::runtime_error("ws_route_add failed for " + std::string(pattern));
     }
 
-    // ---- migrations: versions 1..n in order
+    // ---- migrations: portable steps, versions 1..n in order
     void migrate(const std::vector<std::string>& steps) {
+        std::vector<Migration> ms;
+        for (size_t i = 0; i < steps.size(); ++i)
+            ms.push_back(Migration{static_cast<int64_t>(i + 1), steps[i], ATELIER_DB_ANY});
+        migrate(ms);
+    }
+    // Steps with explicit versions and engines: the host applies those for its engine.
+    void migrate(const std::vector<Migration>& steps) {
+        if (!hostHas(host_.api(), &atelier_host_v1::db_migrate))
+            throw std::runtime_error("the host does not offer db_migrate");
         std::vector<atelier_migration> ms;
-        for (size_t i = 0; i < steps.size(); ++i) {
+        for (const auto& step : steps) {
             auto m = initStruct<atelier_migration>();
-            m.version = static_cast<int64_t>(i + 1);
-            m.sql = str(steps[i]);
+            m.version = step.version;
+            m.sql = str(step.sql);
+            m.engine = step.engine;
             ms.push_back(m);
         }
         int rc = host_.api()->db_migrate(host_.ctx(), ms.data(), ms.size());
@@ -860,6 +911,11 @@ inline void Module::dispatch(void* ud, const atelier_request* req, atelier_respo
     } catch (const DbError& e) {
         if (e.status() == ATELIER_ERR_CONFLICT) {
             rs.error(409, "CONFLICT", "The change conflicts with existing data");
+        } else if (e.status() == ATELIER_ERR_CONSTRAINT) {
+            rs.error(409, "CONSTRAINT_VIOLATION", "The change violates a constraint of the stored data");
+        } else if (e.status() == ATELIER_ERR_UNSUPPORTED) {
+            self->host_.warn(e.what());
+            rs.error(501, "UNSUPPORTED_BY_HOST", "This host does not offer what the route needs");
         } else if (e.status() == ATELIER_ERR_BUSY) {
             rs.error(503, "DATABASE_BUSY", "The database is busy; retry");
         } else {
@@ -883,6 +939,14 @@ struct ModuleGlue {
     static int init(const atelier_host_v1* api, atelier_module_ctx* ctx, void** state) {
         try {
             if (!api || api->abi_major != ATELIER_ABI_MAJOR) return ATELIER_ERR_UNSUPPORTED;
+            // Through a variable: with the default 0 a literal comparison would be always false.
+            const unsigned needed = ATELIER_MIN_ABI_MINOR;
+            if (api->abi_minor < needed) {  // the host should have refused already
+                api->set_error(ctx, str("needs ABI " + std::to_string(ATELIER_ABI_MAJOR) + "." +
+                                        std::to_string(ATELIER_MIN_ABI_MINOR) + ", host offers " +
+                                        std::to_string(api->abi_major) + "." + std::to_string(api->abi_minor)));
+                return ATELIER_ERR_UNSUPPORTED;
+            }
             auto* m = new M();
             m->attach(api, ctx);
             *state = m;
@@ -942,6 +1006,7 @@ struct ModuleGlue {
             t.description = Description;                                                            \
             t.requires_list = atelierRequirements_ + 1;                                             \
             t.requires_count = sizeof(atelierRequirements_) / sizeof(atelierRequirements_[0]) - 1;  \
+            t.min_abi_minor = ATELIER_MIN_ABI_MINOR;                                                \
             t.init = &::atelier::ModuleGlue::init<Class>;                                           \
             t.start = &::atelier::ModuleGlue::start;                                                \
             t.stop = &::atelier::ModuleGlue::stop;                                                  \

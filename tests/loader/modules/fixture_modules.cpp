@@ -80,4 +80,30 @@ extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void)
 }
 #elif FIXTURE_KIND == 6  // a migration that touches another module's namespace
 ATELIER_MODULE(BadTableModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+#elif FIXTURE_KIND == 7  // needs a newer ABI minor than the host offers; init itself would succeed
+extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
+    static atelier_module_v1 t = [] {
+        auto x = atelier::initStruct<atelier_module_v1>();
+        x.abi_minor = ATELIER_ABI_MINOR + 1;
+        x.min_abi_minor = ATELIER_ABI_MINOR + 1;
+        x.id = FIXTURE_ID;
+        x.version = "1.0.0";
+        x.init = [](const atelier_host_v1*, atelier_module_ctx*, void**) { return 0; };
+        return x;
+    }();
+    return &t;
+}
+#elif FIXTURE_KIND == 8  // built against a newer minor but needs only 1.0: loads
+extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
+    static atelier_module_v1 t = [] {
+        auto x = atelier::initStruct<atelier_module_v1>();
+        x.abi_minor = ATELIER_ABI_MINOR + 1;
+        x.min_abi_minor = 0;
+        x.id = FIXTURE_ID;
+        x.version = "1.0.0";
+        x.init = [](const atelier_host_v1*, atelier_module_ctx*, void**) { return 0; };
+        return x;
+    }();
+    return &t;
+}
 #endif

@@ -12,12 +12,13 @@
 #pragma once
 
 #include <atelier/abi.h>
-#include <atelier/route_pattern.hpp>
-#include <atelier/sdk.hpp>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atelier/route_pattern.hpp>
+#include <atelier/sdk.hpp>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -164,6 +165,17 @@ public:
 
     const atelier_host_v1* api() const { return &api_; }
     sqlite3* sqlite() const { return db_; }
+
+    // Pretends to be an older host whose table ends at `structSize` bytes (e.g.
+    // offsetof(atelier_host_v1, db_engine)): struct_size shrinks and every byte past it is
+    // overwritten with garbage, so a module that reads past the host's struct_size crashes
+    // instead of passing by luck. Call before load().
+    void truncateTable(size_t structSize, uint16_t abiMinor = ATELIER_ABI_MINOR) {
+        if (structSize >= sizeof(api_)) return;
+        api_.struct_size = static_cast<uint32_t>(structSize);
+        api_.abi_minor = abiMinor;
+        std::memset(reinterpret_cast<char*>(&api_) + structSize, 0xA5, sizeof(api_) - structSize);
+    }
 
     void setConfig(const std::string& moduleId, const std::string& json) { configs_[moduleId] = json; }
 
@@ -339,6 +351,15 @@ private:
             ctx->lastError = sqlite3_errmsg(db_);
             return ATELIER_ERR_INVALID;
         }
+        // The storage contract: positional `?` only, as the real host enforces.
+        for (int i = 1; i <= sqlite3_bind_parameter_count(st); ++i) {
+            if (const char* name = sqlite3_bind_parameter_name(st, i)) {
+                ctx->lastError =
+                    std::string("placeholder '") + name + "' is not allowed: use positional '?' placeholders";
+                sqlite3_finalize(st);
+                return ATELIER_ERR_INVALID;
+            }
+        }
         for (size_t i = 0; i < n; ++i) {
             int idx = static_cast<int>(i + 1);
             switch (params[i].type) {
@@ -385,12 +406,17 @@ private:
         if (rc != SQLITE_DONE) {
             ctx->lastError = sqlite3_errmsg(db_);
             int ext = sqlite3_extended_errcode(db_);
-            out = (ext & 0xff) == SQLITE_CONSTRAINT ? ATELIER_ERR_CONFLICT : ATELIER_ERR_INVALID;
-        } else if (result) {
-            if (result->struct_size >= sizeof(atelier_db_result)) {
-                result->changes = sqlite3_changes(db_);
-                result->last_insert_id = sqlite3_last_insert_rowid(db_);
-            }
+            if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY ||
+                ext == SQLITE_CONSTRAINT_ROWID)
+                out = ATELIER_ERR_CONFLICT;
+            else if ((ext & 0xff) == SQLITE_CONSTRAINT)
+                out = ATELIER_ERR_CONSTRAINT;
+            else if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
+                out = ATELIER_ERR_BUSY;
+            else
+                out = ATELIER_ERR_INVALID;
+        } else if (result && ATELIER_HAS_FIELD(result, atelier_db_result, changes)) {
+            result->changes = sqlite3_changes(db_);
         }
         sqlite3_finalize(st);
         return out;
@@ -464,8 +490,13 @@ private:
             self(c)->routes_.push_back(Route{std::string(view(method)), route::Pattern(view(pattern)), fn, ud, c});
             return ATELIER_OK;
         };
-        api_.ws_route_add = [](atelier_module_ctx* c, atelier_str pattern, const atelier_ws_callbacks* cb, void* ud) -> int {
-            self(c)->wsRoutes_.push_back(WsRoute{route::Pattern(view(pattern)), *cb, ud});
+        api_.ws_route_add = [](atelier_module_ctx* c, atelier_str pattern, const atelier_ws_callbacks* cb,
+                               void* ud) -> int {
+            auto copy = initStruct<atelier_ws_callbacks>();  // only the fields the module's struct has
+            if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_open)) copy.on_open = cb->on_open;
+            if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_message)) copy.on_message = cb->on_message;
+            if (ATELIER_HAS_FIELD(cb, atelier_ws_callbacks, on_close)) copy.on_close = cb->on_close;
+            self(c)->wsRoutes_.push_back(WsRoute{route::Pattern(view(pattern)), copy, ud});
             return ATELIER_OK;
         };
         api_.request_method = [](const atelier_request* r) { return str(r->method); };
@@ -558,8 +589,21 @@ private:
         };
         api_.db_migrate = [](atelier_module_ctx* c, const atelier_migration* ms, size_t n) -> int {
             auto* h = self(c);
+            if (n == 0) return ATELIER_OK;
+            if (!ms || !ATELIER_HAS_FIELD(ms, atelier_migration, sql)) return ATELIER_ERR_INVALID;
+            const size_t stride = ms->struct_size;  // the module's element size, as the host strides
+            int64_t previous = 0;
             for (size_t i = 0; i < n; ++i) {
-                std::string sql(view(ms[i].sql));
+                const auto* m =
+                    reinterpret_cast<const atelier_migration*>(reinterpret_cast<const char*>(ms) + i * stride);
+                int engine = ATELIER_HAS_FIELD(m, atelier_migration, engine) ? m->engine : ATELIER_DB_ANY;
+                if (engine != ATELIER_DB_ANY && engine != ATELIER_DB_SQLITE) continue;
+                if (m->version <= previous) {
+                    c->lastError = "migration versions must increase";
+                    return ATELIER_ERR_INVALID;
+                }
+                previous = m->version;
+                std::string sql(view(m->sql));
                 char* err = nullptr;
                 if (sqlite3_exec(h->db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
                     c->lastError = err ? err : "migration failed";
@@ -570,6 +614,7 @@ private:
             return ATELIER_OK;
         };
         api_.db_last_error = [](atelier_module_ctx* c, atelier_sink sink, void* sd) { sink(sd, c->lastError.data(), c->lastError.size()); };
+        api_.db_engine = [](atelier_module_ctx*) -> int { return ATELIER_DB_SQLITE; };
         api_.event_publish = [](atelier_module_ctx* c, const atelier_event* e, int64_t* outId) -> int {
             auto* h = self(c);
             Event ev = Event::fromAbi(e);
@@ -588,13 +633,17 @@ private:
                     vs[i].i = *n;
                 }
             }
-            atelier_db_result r = initStruct<atelier_db_result>();
+            auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
+                if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
+                return 0;
+            };
             int rc = h->runSql(c,
-                               "INSERT INTO host_events (event_type,project_id,ticket_id,ticket_number,comment_id,actor_id,actor_type,session_id,payload,created_at)"
-                               " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                               vs.data(), vs.size(), nullptr, nullptr, &r);
+                               "INSERT INTO host_events "
+                               "(event_type,project_id,ticket_id,ticket_number,comment_id,actor_id,actor_type,session_"
+                               "id,payload,created_at)"
+                               " VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                               vs.data(), vs.size(), readId, &ev.id, nullptr);
             if (rc != ATELIER_OK) return rc;
-            ev.id = r.last_insert_id;
             if (outId) *outId = ev.id;
             auto abi = ev.toAbi();
             auto subs = h->subs_;
