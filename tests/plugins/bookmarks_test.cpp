@@ -60,8 +60,9 @@ TEST(Bookmarks, CreateListGetDelete) {
 TEST(Bookmarks, BadInputGetsTheUniformErrorBody) {
     atelier::testing::FakeHost host;
     host.load(atelier_module_entry_v1());
-    for (const char* body : {"", "{", "{\"url\":}", "{\"url\":\"x\"} trailing", "{\"url\":\"\\x\"}",
-                             "{\"url\":\"\\ud800\"}", "{\"a\":01}", "{\"a\":[1,]}", "{\"url\":\"a\x01\"}"})
+    for (const char* body :
+         {"", "{", "{\"url\":}", "{\"url\":\"x\"} trailing", "{\"url\":\"\\x\"}", "{\"url\":\"\\ud800\"}", "{\"a\":01}",
+          "{\"url\":\"https://a\xff\"}", "{\"url\":\"https://\xc0\xaf\"}", "{\"a\":[1,]}", "{\"url\":\"a\x01\"}"})
         expectError(host.request("POST", "/api/bookmarks", body), 400, "INVALID_JSON");
     expectError(host.request("POST", "/api/bookmarks", "[1,2]"), 400, "INVALID_JSON");
     // Nesting is bounded: a hostile body is refused, not a stack overflow.

@@ -30,19 +30,7 @@ public:
     }
 };
 
-const atelier_module_v1* engineModuleTable() {
-    static const atelier_module_v1 table = [] {
-        auto t = atelier::initStruct<atelier_module_v1>();
-        t.id = "engine";
-        t.version = "1.0.0";
-        t.init = &atelier::ModuleGlue::init<EngineModule>;
-        t.start = &atelier::ModuleGlue::start;
-        t.stop = &atelier::ModuleGlue::stop;
-        t.destroy = &atelier::ModuleGlue::destroy;
-        return t;
-    }();
-    return &table;
-}
+const atelier_module_v1* engineModuleTable() { return atelier::testing::moduleEntry<EngineModule>("engine", "1.0.0"); }
 
 }  // namespace
 

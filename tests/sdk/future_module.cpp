@@ -2,6 +2,7 @@
 // its init refuses an older host by itself too.
 #define ATELIER_MIN_ABI_MINOR (ATELIER_ABI_MINOR + 1)
 #include <atelier/sdk.hpp>
+#include <atelier/testing/fake_host.hpp>
 
 namespace {
 class FutureModule : public atelier::Module {
@@ -12,18 +13,4 @@ public:
 };
 }  // namespace
 
-const atelier_module_v1* futureModuleTable() {
-    static const atelier_module_v1 table = [] {
-        auto t = atelier::initStruct<atelier_module_v1>();
-        t.id = "future";
-        t.version = "1.0.0";
-        t.description = "needs a newer minor";
-        t.min_abi_minor = ATELIER_MIN_ABI_MINOR;
-        t.init = &atelier::ModuleGlue::init<FutureModule>;
-        t.start = &atelier::ModuleGlue::start;
-        t.stop = &atelier::ModuleGlue::stop;
-        t.destroy = &atelier::ModuleGlue::destroy;
-        return t;
-    }();
-    return &table;
-}
+const atelier_module_v1* futureModuleTable() { return atelier::testing::moduleEntry<FutureModule>("future", "1.0.0"); }

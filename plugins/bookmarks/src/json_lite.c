@@ -179,6 +179,34 @@ static int read_string(jl_in* in, jl_buf* out) {
     return 0;
 }
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int valid_utf8(const unsigned char* s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i], need, cp;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            need = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            need = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            need = 3, cp = c & 0x07;
+        else
+            return 0;
+        if (len - i <= need) return 0;
+        for (++i; need > 0; --need, ++i) {
+            if ((s[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || (cp < 0x800 && c >= 0xE0) || (cp < 0x10000 && c >= 0xF0))
+            return 0;
+    }
+    return 1;
+}
+
 static int is_digit(jl_in* in) { return in->p < in->end && *in->p >= '0' && *in->p <= '9'; }
 
 static int read_number(jl_in* in) {
@@ -270,6 +298,7 @@ int jl_read_object(const char* json, size_t len, jl_field* fields, size_t nfield
     in.end = in.p + (json ? len : 0);
     in.depth = 1;
     for (i = 0; i < nfields; ++i) fields[i].kind = JL_ABSENT;
+    if (!valid_utf8((const unsigned char*)in.p, (size_t)(in.end - in.p))) return JL_MALFORMED;
     skip_ws(&in);
     if (in.p >= in.end) return JL_NOT_OBJECT;
     if (*in.p != '{') return skip_value(&in) ? JL_NOT_OBJECT : JL_MALFORMED;

@@ -120,6 +120,12 @@ static atelier_str view(const jl_buf* b) {
 
 /* ------------------------------------------------------------------ routes */
 
+static void add_detail(detail* details, size_t* n, const char* field, const char* message) {
+    details[*n].field = field;
+    details[*n].message = message;
+    ++*n;
+}
+
 static void create_bookmark(void* user_data, const atelier_request* req, atelier_response* res) {
     const atelier_host_v1* h = g_store.host;
     atelier_str body = h->request_body(req);
@@ -143,19 +149,19 @@ static void create_bookmark(void* user_data, const atelier_request* req, atelier
         return;
     }
     if (f[0].kind != JL_STRING)
-        details[nd].field = "url", details[nd++].message = "required string";
+        add_detail(details, &nd, "url", "required string");
     else if (!has_prefix(&f[0].value, "http://") && !has_prefix(&f[0].value, "https://"))
-        details[nd].field = "url", details[nd++].message = "must start with http:// or https://";
+        add_detail(details, &nd, "url", "must start with http:// or https://");
     else if (f[0].value.len > 2048)
-        details[nd].field = "url", details[nd++].message = "at most 2048 bytes";
+        add_detail(details, &nd, "url", "at most 2048 bytes");
     if (f[1].kind != JL_ABSENT && f[1].kind != JL_STRING)
-        details[nd].field = "title", details[nd++].message = "must be a string";
+        add_detail(details, &nd, "title", "must be a string");
     else if (f[1].value.len > 300)
-        details[nd].field = "title", details[nd++].message = "at most 300 bytes";
+        add_detail(details, &nd, "title", "at most 300 bytes");
     if (f[2].kind == JL_OTHER)
-        details[nd].field = "project_id", details[nd++].message = "must be a string or null";
+        add_detail(details, &nd, "project_id", "must be a string or null");
     else if (f[2].value.len > 200)
-        details[nd].field = "project_id", details[nd++].message = "at most 200 bytes";
+        add_detail(details, &nd, "project_id", "at most 200 bytes");
     if (nd) {
         send_error(res, 400, "VALIDATION_ERROR", details[0].message, details, nd);
     } else {

@@ -743,6 +743,27 @@ private:
     int64_t nextId_ = 0;
 };
 
+// The entry table ATELIER_MODULE would export for module class M, for tests that load a module
+// without its exported symbol (several in one binary). One table per M: the first call's
+// arguments win.
+template <typename M>
+const atelier_module_v1* moduleEntry(const char* id, const char* version = "0.1.0",
+                                     uint32_t minAbiMinor = ATELIER_MIN_ABI_MINOR) {
+    static const atelier_module_v1 table = [&] {
+        auto t = initStruct<atelier_module_v1>();
+        t.id = id;
+        t.version = version;
+        t.description = id;
+        t.min_abi_minor = minAbiMinor;
+        t.init = &ModuleGlue::init<M>;
+        t.start = &ModuleGlue::start;
+        t.stop = &ModuleGlue::stop;
+        t.destroy = &ModuleGlue::destroy;
+        return t;
+    }();
+    return &table;
+}
+
 // Owns a temporary data directory alongside the fake host.
 class FakeHost : public FakeHostImpl {
 public:
