@@ -38,12 +38,12 @@ TEST(BookmarksPlugin, ServesItsRoutesFromTheRealHost) {
     auto id = std::to_string(created.json()->getValue<int64_t>("id"));
     EXPECT_EQ(server.get("/api/bookmarks/" + id).json()->getValue<std::string>("title"), "Example");
     expectError(server.post("/api/bookmarks", "{not json"), 400, "INVALID_JSON");
-    expectError(server.post("/api/bookmarks", R"({"url":"javascript:alert(1)"
-})"), 400, "VALIDATION_ERROR");
-    expectError(server.post("/api/bookmarks", R"({"url":"https://example.com","title":"Again"})"), 409, "BOOKMARK_EXISTS");
-expectError(server.get("/api/bookmarks/999"), 404, "BOOKMARK_NOT_FOUND");
-EXPECT_EQ(server.del("/api/bookmarks/" + id).status, 204);
-EXPECT_EQ(server.get("/api/bookmarks").body, "[]");
+    expectError(server.post("/api/bookmarks", R"x({"url":"javascript:alert(1)"})x"), 400, "VALIDATION_ERROR");
+    expectError(server.post("/api/bookmarks", R"({"url":"https://example.com","title":"Again"})"), 409,
+                "BOOKMARK_EXISTS");
+    expectError(server.get("/api/bookmarks/999"), 404, "BOOKMARK_NOT_FOUND");
+    EXPECT_EQ(server.del("/api/bookmarks/" + id).status, 204);
+    EXPECT_EQ(server.get("/api/bookmarks").body, "[]");
 }
 
 TEST(BookmarksPlugin, FollowsProjectDeletionOnTheBus) {
