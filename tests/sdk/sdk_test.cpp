@@ -61,7 +61,21 @@ public:
 
 }  // namespace
 
-ATELIER_MODULE(NotesModule, "notes", "1.0.0", "test module", )
+ATELIER_MODULE(NotesModule)
+
+TEST(Sdk, EntryTableComesFromTheManifest) {
+    const atelier_module_v1* t = atelier_module_entry_v1();
+    EXPECT_STREQ(t->id, "notes");
+    EXPECT_STREQ(t->version, "1.2.3");
+    EXPECT_STREQ(t->description, "test module: \"quoted\", a \\ backslash");
+    ASSERT_EQ(t->requires_count, 2u);
+    EXPECT_STREQ(t->requires_list[0].id, "projects");
+    EXPECT_STREQ(t->requires_list[0].min_version, "0.1.0");
+    EXPECT_STREQ(t->requires_list[0].max_version, "");
+    EXPECT_STREQ(t->requires_list[1].id, "worktrees");
+    EXPECT_STREQ(t->requires_list[1].min_version, "0.2.0");
+    EXPECT_STREQ(t->requires_list[1].max_version, "1.0.0");
+}
 
 TEST(Sdk, RoutesDbEventsHooks) {
     atelier::testing::FakeHost host;

@@ -8,6 +8,8 @@
 #include "run_events.hpp"
 #include "sessions.hpp"
 
+#include <atelier/shared/git.hpp>
+
 #include <memory>
 #include <set>
 
@@ -38,7 +40,6 @@ std::optional<std::string> queryStr(const Request& req, const std::string& name)
 class AgentsModule : public atelier::Module {
 public:
     void init() override {
-        git::init();
         std::vector<std::string> steps;
         for (const auto& list : {AgentStore::migrations(), RunEventLog::migrations(), RunEngine::migrations(),
                                  SessionStore::migrations()})
@@ -68,10 +69,10 @@ public:
     }
     ~AgentsModule() override {
         runs_.reset();
-        git::shutdown();
     }
 
 private:
+    atelier::git::Library libgit2_;  // first member: outlives everything that uses libgit2
     void agentRoutes() {
         get("/api/agents", "List agents", [this](Request& req, Response& res) {
             AgentFilter f;
@@ -287,6 +288,4 @@ private:
 
 }  // namespace agents
 
-ATELIER_MODULE(agents::AgentsModule, "agents", "0.1.0",
-               "Agent definitions, runs over coding-agent CLIs, hook ingestion, run event streams, chat sessions",
-               {"projects", "0.1.0", ""}, {"worktrees", "0.1.0", ""})
+ATELIER_MODULE(agents::AgentsModule)

@@ -16,24 +16,13 @@ using atelier::HttpError;
 using atelier::makeArray;
 using atelier::makeObject;
 using atelier::notFound;
+using atelier::urlEncode;
 
 namespace {
 
 const char* kAuthorName = "atelier";
 const char* kAuthorEmail = "atelier@localhost";
 
-std::string urlEncode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') out.push_back(static_cast<char>(c));
-        else {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", c);
-            out += b;
-        }
-    }
-    return out;
-}
 
 bool isActiveStatus(const std::string& s) { return s == "running" || s == "queued"; }
 

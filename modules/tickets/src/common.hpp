@@ -18,6 +18,7 @@ using atelier::JsonArray;
 using atelier::JsonObject;
 using atelier::Param;
 using atelier::Row;
+using atelier::urlEncode;
 using Var = Poco::Dynamic::Var;
 
 // A process-wide strictly increasing sequence (microseconds since the epoch, bumped on

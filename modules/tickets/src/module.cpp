@@ -10,7 +10,7 @@
 #include "tasks.hpp"
 #include "tickets.hpp"
 
-#include <atelier/active_project.hpp>
+#include <atelier/shared/active_project.hpp>
 #include <atelier/sdk.hpp>
 
 using atelier::Request;
@@ -320,6 +320,4 @@ private:
 
 }  // namespace tickets
 
-ATELIER_MODULE(tickets::TicketsModule, "tickets", "0.1.0",
-               "Tickets, comments, mentions, labels, milestones, attachments, profiles; OpenKit tasks and notes",
-               {"projects", "0.1.0", ""})
+ATELIER_MODULE(tickets::TicketsModule)

@@ -10,7 +10,7 @@
 #include "notes.hpp"
 #include "tickets.hpp"
 
-#include <atelier/active_project.hpp>
+#include <atelier/shared/active_project.hpp>
 
 namespace tickets {
 

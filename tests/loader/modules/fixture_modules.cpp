@@ -47,9 +47,9 @@ public:
 }  // namespace
 
 #if FIXTURE_KIND == 1  // a good module
-ATELIER_MODULE(GoodModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(GoodModule)
 #elif FIXTURE_KIND == 2  // init throws
-ATELIER_MODULE(ThrowingModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(ThrowingModule)
 #elif FIXTURE_KIND == 3  // wrong ABI major in the entry table
 extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
     static atelier_module_v1 t = [] {
@@ -79,5 +79,5 @@ extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void)
     return &t;
 }
 #elif FIXTURE_KIND == 6  // a migration that touches another module's namespace
-ATELIER_MODULE(BadTableModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(BadTableModule)
 #endif

@@ -169,10 +169,15 @@ TEST(DevServersIT, TwoWorktreesAnswerSideBySideAndLogsReachSseFast) {
     auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     EXPECT_LT(latency.count(), 250) << "log line latency " << latency.count() << " ms";
 
-    // the logs route: ours, or the worktrees module's with our lines through the hook
+    // the logs routes: ours, and the worktrees module's with our lines through the hook
     auto logs = s.get("/api/devservers/one/logs" + p.q);
     ASSERT_EQ(logs.status, 200);
     EXPECT_NE(logs.body.find("hit /ping-42"), std::string::npos);
+    auto wtLogs = s.get("/api/worktrees/one/logs" + p.q);
+    ASSERT_EQ(wtLogs.status, 200) << wtLogs.body;
+    EXPECT_NE(wtLogs.body.find("hit /ping-42"), std::string::npos) << wtLogs.body;
+    // one owner per route: the start-up registers nothing twice
+    EXPECT_EQ(s.logText().find("route already registered"), std::string::npos) << s.logText();
 
     // removing a worktree stops its dev server (worktree.removing hook)
     int pidTwo = devserver(s, p, "two")->getValue<int>("pid");
