@@ -3,6 +3,7 @@
 #include <atelier/sdk.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -19,7 +20,8 @@ public:
             o->set("count", count->integer("n"));
             res.json(o);
         });
-        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds", [](atelier::Request& req, atelier::Response& res) {
+        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds; creates ?started= first", [](atelier::Request& req, atelier::Response& res) {
+            if (auto marker = req.queryOpt("started")) std::ofstream(*marker) << "started\n";  // the test waits on it
             std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
             res.json(Poco::Dynamic::Var("done"));
         });

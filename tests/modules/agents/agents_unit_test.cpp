@@ -3,12 +3,14 @@
 // small fake modules registered in the same fake host.
 #include "run_engine.hpp"
 #include "sessions.hpp"
+#include "wait.hpp"
 
 #include <atelier/sdk.hpp>
 #include <atelier/testing/fake_host.hpp>
 #include <atelier/util.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -84,14 +86,13 @@ protected:
         return r.json()->getValue<std::string>("id");
     }
     std::string waitStatus(const std::string& runId, const std::vector<std::string>& wanted, int ms = 5000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
         std::string status;
-        while (std::chrono::steady_clock::now() < deadline) {
-            status = host.request("GET", "/api/runs/" + runId).json()->getValue<std::string>("status");
-            for (auto& w : wanted)
-                if (status == w) return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        atelier::test::waitFor(
+            [&] {
+                status = host.request("GET", "/api/runs/" + runId).json()->getValue<std::string>("status");
+                return std::find(wanted.begin(), wanted.end(), status) != wanted.end();
+            },
+            std::chrono::milliseconds(ms));
         return status;
     }
     std::vector<std::string> eventTypes(const std::string& runId) {

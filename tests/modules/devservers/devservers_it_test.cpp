@@ -1,6 +1,7 @@
 // devservers over the real host with the real projects, worktrees and config modules:
 // real git worktrees, real dev-server processes, real sockets, SSE, and a host restart.
 #include "test_server.hpp"
+#include "wait.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -56,15 +57,7 @@ bool alive(int pid) {
     return rp != std::string::npos && s[rp + 2] != 'Z';
 }
 
-template <typename F>
-bool waitFor(F f, std::chrono::milliseconds timeout = 20s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return f();
-}
+using atelier::test::waitFor;
 
 bool bindable(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

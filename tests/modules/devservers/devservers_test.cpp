@@ -1,5 +1,6 @@
 // devservers through the fake host with real processes, real ports and real /proc.
 #include "fakes.hpp"
+#include "wait.hpp"
 
 #include <atelier/testing/fake_host.hpp>
 #include <atelier/util.hpp>
@@ -68,15 +69,7 @@ bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH
     return rp != std::string::npos && s[rp + 2] != 'Z';
 }(); }
 
-template <typename F>
-bool waitFor(F f, std::chrono::milliseconds timeout = 10s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return f();
-}
+using atelier::test::waitFor;
 
 bool bindable(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -498,11 +491,11 @@ TEST_F(DevServersTest, LogStreamAndFallbackLogRoute) {
             if (e.type == "devserver.status" && e.payloadJson()->getValue<std::string>("status") == "stopped") return true;
         return false;
     }));
-    std::this_thread::sleep_for(100ms);
-    EXPECT_NE(stream->written.find("event: log\ndata: {\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]"),
-              std::string::npos)
-        << stream->written;
-    EXPECT_NE(stream->written.find("event: status"), std::string::npos);
+    EXPECT_TRUE(waitFor([&] {
+        return stream->written.find("event: log\ndata: {\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]") !=
+                   std::string::npos &&
+               stream->written.find("event: status") != std::string::npos;
+    })) << stream->written;
     // exit 0 without a stop request is not a crash
     EXPECT_EQ(FakeWorld::get().activity.size(), 0u);
     auto logs = host.request("GET", "/api/devservers/beta/logs").json()->getArray("logs");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pty_manager.hpp"
+#include "wait.hpp"
 
 #include <dirent.h>
 #include <signal.h>
@@ -22,12 +23,7 @@
 namespace atelier::terminal::testutil {
 
 inline bool waitUntil(const std::function<bool()>& pred, int timeoutMs) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
+    return atelier::test::waitFor(pred, std::chrono::milliseconds(timeoutMs));
 }
 
 inline SpawnSpec shCommand(const std::string& cmd, const std::string& cwd = "/tmp") {
