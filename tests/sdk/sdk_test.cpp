@@ -53,8 +53,14 @@ public:
             return atelier::HookOutcome::keep();
         });
         subscribe("note.*", [this](const atelier::Event& e) { seen.push_back(e.type); });
-        timer(10, 10, [this] { ++ticks; });
+        timerId = timer(10, 10, [this] { ++ticks; });
+        get("/api/notes-ticks", "Timer runs so far", [this](atelier::Request&, atelier::Response& res) { res.json(Poco::Dynamic::Var(ticks)); });
+        post("/api/notes-ticks/stop", "Cancel the timer", [this](atelier::Request&, atelier::Response& res) {
+            cancelTimer(timerId);
+            res.noContent();
+        });
     }
+    int64_t timerId = 0;
     std::vector<std::string> seen;
     int ticks = 0;
 };
@@ -148,7 +154,11 @@ TEST(Sdk, HookVetoAndTransactionRollback) {
 TEST(Sdk, TimersRunUntilCancelled) {
     atelier::testing::FakeHost host;
     host.load(atelier_module_entry_v1());
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "0");
     host.runTimers();
     host.runTimers();
-    SUCCEED();
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "2") << "a repeating timer runs every time";
+    EXPECT_EQ(host.request("POST", "/api/notes-ticks/stop").status, 204);
+    host.runTimers();
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "2") << "a cancelled timer never runs again";
 }
