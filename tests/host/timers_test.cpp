@@ -1,7 +1,6 @@
 // The timer thread: removing a module's timers neither disturbs other modules' timers nor
 // leaves the thread waiting on a deadline it no longer owns.
 #include "timers.hpp"
-#include "wait.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,8 @@
 #include <chrono>
 #include <future>
 #include <thread>
+
+#include "wait.hpp"
 
 using atelier::host::ModuleRecord;
 using atelier::host::TimerService;

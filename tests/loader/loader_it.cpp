@@ -2,12 +2,11 @@
 // serving the good ones.
 #include <gtest/gtest.h>
 
+#include <atelier/util.hpp>
+#include <filesystem>
+
 #include "test_server.hpp"
 #include "wait.hpp"
-
-#include <atelier/util.hpp>
-
-#include <filesystem>
 
 using atelier::test::TestServer;
 
@@ -156,7 +155,8 @@ TEST(Loader, ShutdownLetsInFlightRequestsFinish) {
     atelier::test::HttpResult slow;
     std::string started = atelier::test::makeTempDir() + "/started";
     std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700&started=" + atelier::urlEncode(started)); });
-    EXPECT_TRUE(atelier::test::waitFor([&] { return std::filesystem::exists(started); })) << "the request is being handled";
+    EXPECT_TRUE(atelier::test::waitFor([&] { return std::filesystem::exists(started); }))
+        << "the request is being handled";
     int rc = server.stop();
     client.join();
     EXPECT_EQ(rc, 0);

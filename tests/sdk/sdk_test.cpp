@@ -54,7 +54,8 @@ public:
         });
         subscribe("note.*", [this](const atelier::Event& e) { seen.push_back(e.type); });
         timerId = timer(10, 10, [this] { ++ticks; });
-        get("/api/notes-ticks", "Timer runs so far", [this](atelier::Request&, atelier::Response& res) { res.json(Poco::Dynamic::Var(ticks)); });
+        get("/api/notes-ticks", "Timer runs so far",
+            [this](atelier::Request&, atelier::Response& res) { res.json(Poco::Dynamic::Var(ticks)); });
         post("/api/notes-ticks/stop", "Cancel the timer", [this](atelier::Request&, atelier::Response& res) {
             cancelTimer(timerId);
             res.noContent();

@@ -1,7 +1,6 @@
 #include "git_ops.hpp"
 
 #include <atelier/shared/git.hpp>
-
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -10,9 +9,7 @@ namespace agents::git {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-    throw Error(what + ": " + ::atelier::git::lastError());
-}
+[[noreturn]] void fail(const std::string& what) { throw Error(what + ": " + ::atelier::git::lastError()); }
 void check(int rc, const std::string& what) {
     if (rc < 0) fail(what);
 }
@@ -62,7 +59,6 @@ const char* statusName(git_delta_t s) {
 }
 
 }  // namespace
-
 
 std::string headCommit(const std::string& worktree) {
     auto repo = open(worktree);

@@ -10,19 +10,14 @@
 namespace agents {
 
 namespace fs = std::filesystem;
-using atelier::badRequest;
-using atelier::conflict;
-using atelier::HttpError;
 using atelier::makeArray;
 using atelier::makeObject;
-using atelier::notFound;
 using atelier::urlEncode;
 
 namespace {
 
 const char* kAuthorName = "atelier";
 const char* kAuthorEmail = "atelier@localhost";
-
 
 bool isActiveStatus(const std::string& s) { return s == "running" || s == "queued"; }
 
@@ -31,12 +26,13 @@ std::string firstLine(const std::string& s) {
     return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-HttpError upstreamError(const atelier::Host::CallResult& r, const std::string& what) {
+DomainError upstreamError(const atelier::Host::CallResult& r, const std::string& what) {
     auto o = r.json();
     std::string msg = o ? str(o, "error", what) : what;
     std::string code = o ? str(o, "code", "UPSTREAM_ERROR") : "UPSTREAM_ERROR";
-    int status = r.status >= 400 && r.status < 500 ? r.status : 502;
-    return HttpError(status, code, what + ": " + msg);
+    DomainError e(DomainError::Kind::Upstream, code, what + ": " + msg);
+    e.upstreamStatus = r.status >= 400 && r.status < 500 ? r.status : 502;
+    return e;
 }
 
 }  // namespace
@@ -269,7 +265,7 @@ void RunEngine::startWorker(const std::string& runId, Launch launch) {
     reapFinished();
     auto a = std::make_shared<Active>();
     std::lock_guard lock(mutex_);
-    if (stopping_) throw HttpError(503, "SHUTTING_DOWN", "The server is shutting down");
+    if (stopping_) throw DomainError(DomainError::Kind::Unavailable, "SHUTTING_DOWN", "The server is shutting down");
     auto it = active_.find(runId);
     if (it != active_.end()) {
         if (!it->second->done) throw conflict("The run is already active", "RUN_ACTIVE");
@@ -734,13 +730,13 @@ std::string RunEngine::permissionDecision(const std::string& runId, const std::s
 
 // ------------------------------------------------------------------ routes' domain
 
-JsonObject RunEngine::create(const JsonObject& body) {
-    std::string agentId = atelier::requireString(body, "agent_id");
-    std::string task = atelier::requireString(body, "task");
-    std::string source = atelier::optString(body, "source_branch").value_or("HEAD");
-    auto parent = atelier::optString(body, "parent_run_id");
-    bool notify = atelier::optBool(body, "notify").value_or(false);
-    auto modelOverride = atelier::optString(body, "model");
+JsonObject RunEngine::create(const NewRun& req) {
+    const std::string& agentId = req.agentId;
+    const std::string& task = req.task;
+    const std::string& source = req.sourceBranch;
+    const auto& parent = req.parentRunId;
+    bool notify = req.notify;
+    const auto& modelOverride = req.model;
     if (source.empty() || source.front() == '-' || (source != "HEAD" && !git::isValidBranchName(source)))
         throw badRequest("source_branch is not a valid branch name", "VALIDATION_ERROR",
                          {{"source_branch", "must be HEAD or a valid branch name"}});
@@ -748,7 +744,7 @@ JsonObject RunEngine::create(const JsonObject& body) {
     if (!agent) throw notFound("Agent not found", "AGENT_NOT_FOUND");
     if (!(*agent)->optValue<bool>("is_enabled", true)) throw conflict("Agent is disabled", "AGENT_DISABLED");
     if (parent && !row(*parent)) throw notFound("Parent run not found", "RUN_NOT_FOUND");
-    std::string projectId = atelier::optString(body, "project_id").value_or(str(*agent, "project_id"));
+    std::string projectId = req.projectId.value_or(str(*agent, "project_id"));
     if (projectId.empty())
         throw badRequest("project_id is required (the agent has no project)", "VALIDATION_ERROR",
                          {{"project_id", "is required"}});
@@ -995,7 +991,7 @@ void RunEngine::ensureWorktrees(const std::string& runId) {
                 fs::create_directories(fs::path(str(w, "path")).parent_path(), ec);
                 git::addWorktreeForBranch(str(w, "repo_path"), str(w, "path"), str(w, "branch", r->text("run_branch")));
             } catch (const git::Error& e) {
-                throw HttpError(409, "WORKTREE_RECREATE_FAILED", e.what());
+                throw DomainError(DomainError::Kind::Conflict, "WORKTREE_RECREATE_FAILED", e.what());
             }
         } else if (res.status != 201 && res.status != 200) {
             throw upstreamError(res, "Could not re-create the worktree for " + str(w, "repo_name"));
@@ -1007,10 +1003,9 @@ void RunEngine::ensureWorktrees(const std::string& runId) {
     if (changed) module_.db().exec("UPDATE agents_runs SET worktrees = ? WHERE id = ?", {atelier::toJson(wts), runId});
 }
 
-JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
+JsonObject RunEngine::resume(const std::string& id, const std::optional<std::string>& message) {
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
-    auto message = atelier::optString(body, "message");
     std::string status = r->text("status");
     if (isActiveStatus(status)) throw conflict("The run is still " + status, "RUN_ACTIVE");
     if (active(id) && !waitIdle(id, 5000)) throw conflict("The run is still finishing", "RUN_ACTIVE");
@@ -1034,11 +1029,8 @@ JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
     return get(id);
 }
 
-JsonObject RunEngine::setNotify(const std::string& id, const JsonObject& body) {
+JsonObject RunEngine::setNotify(const std::string& id, bool n) {
     requireRun(id);
-    if (!body->has("notify") || body->isNull("notify"))
-        throw badRequest("notify is required", "VALIDATION_ERROR", {{"notify", "is required"}});
-    bool n = *atelier::optBool(body, "notify");
     module_.db().exec("UPDATE agents_runs SET notify = ?, updated_at = ? WHERE id = ?", {n, atelier::nowIso(), id});
     return get(id);
 }
@@ -1125,7 +1117,9 @@ JsonObject RunEngine::changes(const std::string& id) const {
             // Fall back to the worktrees module's diff of that path.
             auto r = module_.host().call("GET", "/api/repo-diff?path=" + urlEncode(str(w, "path")) + "&base=" +
                                                     urlEncode(str(w, "base_commit")));
-            if (r.status != 200) throw HttpError(409, "WORKTREE_MISSING", std::string("Cannot diff the run's worktree: ") + e.what());
+            if (r.status != 200)
+                throw DomainError(DomainError::Kind::Conflict, "WORKTREE_MISSING",
+                                  std::string("Cannot diff the run's worktree: ") + e.what());
             auto j = r.json();
             diff = j ? str(j, "diff", r.body) : r.body;
         }
@@ -1151,7 +1145,8 @@ JsonObject RunEngine::diffStats(const std::string& id) const {
         try {
             s = git::diffStats(str(w, "path"), str(w, "base_commit"));
         } catch (const git::Error& e) {
-            throw HttpError(409, "WORKTREE_MISSING", std::string("Cannot diff the run's worktree: ") + e.what());
+            throw DomainError(DomainError::Kind::Conflict, "WORKTREE_MISSING",
+                              std::string("Cannot diff the run's worktree: ") + e.what());
         }
         files += num(s, "files");
         ins += num(s, "insertions");
@@ -1168,8 +1163,7 @@ JsonObject RunEngine::diffStats(const std::string& id) const {
     return out;
 }
 
-JsonObject RunEngine::commit(const std::string& id, const JsonObject& body) {
-    auto message = atelier::optString(body, "message");
+JsonObject RunEngine::commit(const std::string& id, const std::optional<std::string>& message) {
     if (message && message->find_first_not_of(" \t\r\n") == std::string::npos)
         throw badRequest("message must not be empty", "VALIDATION_ERROR", {{"message", "must not be empty"}});
     requireNotActive(id, "commit");
@@ -1184,7 +1178,7 @@ JsonObject RunEngine::commit(const std::string& id, const JsonObject& body) {
         try {
             sha = git::commitAll(str(w, "path"), msg, kAuthorName, kAuthorEmail);
         } catch (const git::Error& e) {
-            throw HttpError(409, "COMMIT_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Conflict, "COMMIT_FAILED", e.what());
         }
         if (sha.empty()) continue;
         auto c = makeObject();
@@ -1213,7 +1207,7 @@ JsonObject RunEngine::push(const std::string& id) {
             branch = git::currentBranch(str(w, "path"));
             git::push(str(w, "path"), branch, "origin");
         } catch (const git::Error& e) {
-            throw HttpError(400, "PUSH_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Invalid, "PUSH_FAILED", e.what());
         }
         auto p = makeObject();
         p->set("repo_name", str(w, "repo_name"));
@@ -1228,9 +1222,8 @@ JsonObject RunEngine::push(const std::string& id) {
     return out;
 }
 
-JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body) {
-    std::string title = atelier::requireString(body, "title");
-    auto text = atelier::optString(body, "body");
+JsonObject RunEngine::pullRequest(const std::string& id, const std::string& title,
+                                  const std::optional<std::string>& text) {
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
     auto wts = worktreesOf(id);
@@ -1247,8 +1240,9 @@ JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body)
         b->set("body", text.value_or(""));
         auto res = module_.host().call("POST", "/api/github/pull-requests", atelier::toJson(b));
         if (res.status == 404 && (res.body.find("PULL") == std::string::npos))
-            throw HttpError(501, "GITHUB_UNAVAILABLE",
-                            "Pull requests need the github module, which is not loaded; push the branch and open the PR manually");
+            throw DomainError(
+                DomainError::Kind::Unsupported, "GITHUB_UNAVAILABLE",
+                "Pull requests need the github module, which is not loaded; push the branch and open the PR manually");
         if (res.status >= 400) throw upstreamError(res, "The github module refused the pull request");
         auto j = res.json();
         if (j && !str(j, "url", str(j, "html_url")).empty())
@@ -1261,8 +1255,7 @@ JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body)
     return out;
 }
 
-JsonObject RunEngine::renameBranch(const std::string& id, const JsonObject& body) {
-    std::string name = atelier::requireString(body, "name");
+JsonObject RunEngine::renameBranch(const std::string& id, const std::string& name) {
     if (name.front() == '-' || !git::isValidBranchName(name))
         throw badRequest("name is not a valid branch name", "VALIDATION_ERROR", {{"name", "must be a valid branch name"}});
     requireNotActive(id, "rename the branch");
@@ -1273,7 +1266,7 @@ JsonObject RunEngine::renameBranch(const std::string& id, const JsonObject& body
             try {
                 git::renameBranch(str(w, "path"), name);
             } catch (const git::Error& e) {
-                throw HttpError(409, "RENAME_FAILED", e.what());
+                throw DomainError(DomainError::Kind::Conflict, "RENAME_FAILED", e.what());
             }
         }
         w->set("branch", name);
@@ -1300,7 +1293,7 @@ JsonObject RunEngine::revert(const std::string& id) {
         try {
             git::revertTo(str(w, "path"), str(w, "base_commit"));
         } catch (const git::Error& e) {
-            throw HttpError(409, "REVERT_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Conflict, "REVERT_FAILED", e.what());
         }
     }
     return get(id);

@@ -1,13 +1,12 @@
 #include "detect.hpp"
 
-#include "project_config.hpp"
-
 #include <atelier/shared/git.hpp>
-
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "project_config.hpp"
 
 namespace atelier::config {
 
@@ -49,7 +48,8 @@ std::string detectDefaultBranch(const fs::path& root) {
         return git::Ref(lookup(&r) == 0 ? r : nullptr);
     };
     std::string out;
-    if (auto origin = ref([&](git_reference** r) { return git_reference_lookup(r, repo.get(), "refs/remotes/origin/HEAD"); });
+    if (auto origin =
+            ref([&](git_reference** r) { return git_reference_lookup(r, repo.get(), "refs/remotes/origin/HEAD"); });
         origin && git_reference_type(origin.get()) == GIT_REFERENCE_SYMBOLIC) {
         std::string target = git_reference_symbolic_target(origin.get());
         const std::string prefix = "refs/remotes/origin/";
@@ -57,7 +57,8 @@ std::string detectDefaultBranch(const fs::path& root) {
     }
     for (const char* name : {"main", "master", "develop"}) {
         if (!out.empty()) break;
-        if (ref([&](git_reference** r) { return git_branch_lookup(r, repo.get(), name, GIT_BRANCH_LOCAL); })) out = name;
+        if (ref([&](git_reference** r) { return git_branch_lookup(r, repo.get(), name, GIT_BRANCH_LOCAL); }))
+            out = name;
     }
     if (out.empty()) {
         git_reference* rawHead = nullptr;

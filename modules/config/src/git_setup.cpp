@@ -1,10 +1,9 @@
 #include "git_setup.hpp"
 
-#include "domain_error.hpp"
-
 #include <atelier/shared/git.hpp>
-
 #include <memory>
+
+#include "domain_error.hpp"
 
 namespace atelier::config {
 

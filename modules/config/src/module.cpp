@@ -1,6 +1,11 @@
 // config module: project configuration under <project>/.atelier/, detection, the setup
 // commit, branch-name / commit-message rules and agent rule files. Every route on one screen;
 // the domain code lives in the other files of this folder.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+#include <atelier/shared/git.hpp>
+#include <atelier/util.hpp>
+
 #include "agent_rules.hpp"
 #include "config_schema.hpp"
 #include "detect.hpp"
@@ -8,12 +13,6 @@
 #include "git_setup.hpp"
 #include "project_config.hpp"
 #include "rules_store.hpp"
-
-#include <atelier/shared/active_project.hpp>
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
-#include <atelier/shared/git.hpp>
 
 namespace atelier::config {
 

@@ -1,20 +1,18 @@
 // devservers module: each worktree's dev server side by side on offset ports. Every route and
 // hook on one screen; process supervision, ports and open targets live in the other files.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+#include <atelier/util.hpp>
+#include <filesystem>
+
 #include "devservers.hpp"
 #include "log_hub.hpp"
 #include "open_targets.hpp"
 #include "ports.hpp"
 
-#include <atelier/shared/active_project.hpp>
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
-#include <filesystem>
-
 namespace atelier::devservers {
 
 namespace {
-
 
 // Another module's error answer, forwarded as is.
 [[noreturn]] void forward(const Host::CallResult& r, const std::string& fallback) {

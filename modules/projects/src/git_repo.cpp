@@ -1,7 +1,6 @@
 #include "git_repo.hpp"
 
 #include <atelier/shared/git.hpp>
-
 #include <filesystem>
 #include <memory>
 

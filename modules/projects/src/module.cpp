@@ -1,9 +1,8 @@
 // The projects module: one project resource serving Kombuse, Abbado and the boards product,
 // plus the active project for OpenKit-style routes. Every route is registered here; the
 // rules live in project_store.cpp (storage), git_repo.cpp (libgit2) and project_init.cpp.
-#include <atelier/shared/git.hpp>
-
 #include <atelier/sdk.hpp>
+#include <atelier/shared/git.hpp>
 #include <atelier/util.hpp>
 
 #include "git_repo.hpp"

@@ -12,7 +12,6 @@ namespace atelier::terminal {
 
 namespace {
 
-
 std::string trim(const std::string& s) {
     size_t a = s.find_first_not_of(" \t\r\n");
     if (a == std::string::npos) return {};

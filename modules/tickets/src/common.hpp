@@ -1,13 +1,13 @@
 // Shared pieces of the tickets domain: the store context (database, event publisher, hook
-// runner), validation errors and small JSON/SQL helpers. Nothing here knows about HTTP
-// requests or responses; errors are the SDK's uniform HttpError values.
+// runner), domain errors and small JSON/SQL helpers. Nothing here knows about HTTP requests,
+// responses or statuses: the registration layer (module.cpp) maps DomainError kinds.
 #pragma once
 
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -47,10 +47,31 @@ struct Store {
 };
 
 // ---- errors
-atelier::HttpError validation(const std::string& field, const std::string& message);
-atelier::HttpError notFound(const std::string& message, const std::string& code);
-atelier::HttpError conflict(const std::string& message, const std::string& code);
-atelier::HttpError unprocessable(const std::string& message, const std::string& code);
+// A refused operation: what went wrong (kind), a stable code, the fields at fault and, for
+// conflicts, the state that conflicted (`extra`, e.g. the claimed ticket).
+class DomainError : public std::runtime_error {
+public:
+    enum class Kind {
+        Invalid,      // the input is wrong
+        NotFound,     // a referenced thing does not exist
+        Conflict,     // the current state forbids it
+        Refused,      // well-formed but refused (a hook veto)
+        Unavailable,  // a collaborating module is not there
+        StorageFull,  // the file could not be stored
+        Upstream,     // a collaborating module refused; its status is forwarded
+    };
+    DomainError(Kind kind, std::string code, const std::string& message, std::vector<atelier::ErrorDetail> details = {})
+        : std::runtime_error(message), kind(kind), code(std::move(code)), details(std::move(details)) {}
+    Kind kind;
+    std::string code;
+    std::vector<atelier::ErrorDetail> details;
+    JsonObject extra;
+    int upstreamStatus = 0;  // Kind::Upstream only
+};
+DomainError validation(const std::string& field, const std::string& message);
+DomainError notFound(const std::string& message, const std::string& code);
+DomainError conflict(const std::string& message, const std::string& code);
+DomainError unprocessable(const std::string& message, const std::string& code);
 
 // ---- JSON field helpers (throw validation errors)
 std::optional<int64_t> intField(const JsonObject& o, const std::string& key);
@@ -62,6 +83,7 @@ struct Nullable {
 Nullable presence(const JsonObject& o, const std::string& key);
 std::string stringField(const JsonObject& o, const std::string& key, size_t maxLen);
 std::optional<std::string> optStringField(const JsonObject& o, const std::string& key, size_t maxLen);
+std::optional<bool> boolField(const JsonObject& o, const std::string& key);
 std::vector<int64_t> intArrayField(const JsonObject& o, const std::string& key);
 std::vector<std::string> stringArrayField(const JsonObject& o, const std::string& key);
 

@@ -99,7 +99,7 @@ JsonObject Labels::update(int64_t id, const JsonObject& body) const {
     if (presence(body, "color").present) color = colorField(body);
     auto descP = presence(body, "description");
     auto description = optStringField(body, "description", 2000);
-    auto enabled = atelier::optBool(body, "is_enabled");
+    auto enabled = boolField(body, "is_enabled");
     if (!name && !color && !descP.present && !enabled) throw validation("body", "must contain at least one field to update");
     s_.db.transaction([&](const Db& tx) {
         if (name && *name != row.text("name") &&

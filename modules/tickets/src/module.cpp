@@ -1,22 +1,52 @@
 // The tickets module: registration of every route, hook and migration in one screen. The
 // domain lives in the other files; this file only turns requests into domain calls.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+
 #include "attachments.hpp"
 #include "comments.hpp"
 #include "labels.hpp"
 #include "milestones.hpp"
 #include "notes.hpp"
 #include "profiles.hpp"
+#include "requests.hpp"
 #include "schema.hpp"
 #include "tasks.hpp"
 #include "tickets.hpp"
-
-#include <atelier/shared/active_project.hpp>
-#include <atelier/sdk.hpp>
 
 using atelier::Request;
 using atelier::Response;
 
 namespace tickets {
+
+namespace {
+
+// Domain errors → the uniform HTTP error shape; the one place the domain meets HTTP statuses.
+atelier::HttpError toHttp(const DomainError& e) {
+    using K = DomainError::Kind;
+    int status = e.kind == K::Upstream   ? (e.upstreamStatus >= 400 && e.upstreamStatus < 600 ? e.upstreamStatus : 502)
+                 : e.kind == K::NotFound ? 404
+                 : e.kind == K::Conflict ? 409
+                 : e.kind == K::Refused  ? 422
+                 : e.kind == K::Unavailable ? 503
+                 : e.kind == K::StorageFull ? 507
+                                            : 400;
+    atelier::HttpError http(status, e.code, e.what(), e.details);
+    http.extra = e.extra;
+    return http;
+}
+
+atelier::Module::Handler mapErrors(atelier::Module::Handler h) {
+    return [h = std::move(h)](Request& q, Response& s) {
+        try {
+            h(q, s);
+        } catch (const DomainError& e) {
+            throw toHttp(e);
+        }
+    };
+}
+
+}  // namespace
 
 class TicketsModule : public atelier::Module {
 public:
@@ -41,18 +71,34 @@ public:
         });
         post("/api/tickets", "Create a ticket", [this](Request& q, Response& s) {
             auto b = q.json();
-            s.json(tickets_.create(project(stringField(b, "project_id", 200)), b), 201);
+            auto p = project(stringField(b, "project_id", 200));  // an unknown project is a 404 before any field error
+            s.json(tickets_.create(p, parseNewTicket(b)), 201);
         });
         get(T, "Get a ticket", [this](Request& q, Response& s) { s.json(tickets_.get(pid(q), num(q), q.query("viewer_id"))); });
-        patch(T, "Update a ticket", [this](Request& q, Response& s) { s.json(tickets_.update(pid(q), num(q), q.json())); });
+        patch(T, "Update a ticket", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.update(p, n, parseTicketUpdate(q.json())));
+        });
         del(T, "Delete a ticket", [this](Request& q, Response& s) {
             tickets_.remove(pid(q), num(q), optStringField(q.json(), "deleted_by_id", 200).value_or(""));
             s.noContent();
         });
-        post(T + "/claim", "Claim a ticket", [this](Request& q, Response& s) { s.json(tickets_.claim(pid(q), num(q), q.json())); });
-        post(T + "/unclaim", "Release a claim", [this](Request& q, Response& s) { s.json(tickets_.unclaim(pid(q), num(q), q.json())); });
-        post(T + "/claim/extend", "Extend a claim", [this](Request& q, Response& s) { s.json(tickets_.extendClaim(pid(q), num(q), q.json())); });
-        post(T + "/view", "Mark a ticket viewed", [this](Request& q, Response& s) { s.json(tickets_.view(pid(q), num(q), q.json())); });
+        post(T + "/claim", "Claim a ticket", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.claim(p, n, parseClaim(q.json())));
+        });
+        post(T + "/unclaim", "Release a claim", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.unclaim(p, n, parseUnclaim(q.json())));
+        });
+        post(T + "/claim/extend", "Extend a claim", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.extendClaim(p, n, parseExtendClaim(q.json())));
+        });
+        post(T + "/view", "Mark a ticket viewed", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.view(p, n, stringField(q.json(), "profile_id", 200)));
+        });
         get(T + "/timeline", "Comments and events in time order", [this](Request& q, Response& s) {
             s.json(tickets_.timeline(pid(q), num(q), q.queryInt("limit", 50, 1, 100), q.queryInt("offset", 0, 0, INT64_MAX)));
         });
@@ -224,6 +270,13 @@ public:
     }
 
 private:
+    // Every route goes through mapErrors.
+    void get(std::string_view p, std::string_view s, Handler h) { Module::get(p, s, mapErrors(std::move(h))); }
+    void post(std::string_view p, std::string_view s, Handler h) { Module::post(p, s, mapErrors(std::move(h))); }
+    void put(std::string_view p, std::string_view s, Handler h) { Module::put(p, s, mapErrors(std::move(h))); }
+    void patch(std::string_view p, std::string_view s, Handler h) { Module::patch(p, s, mapErrors(std::move(h))); }
+    void del(std::string_view p, std::string_view s, Handler h) { Module::del(p, s, mapErrors(std::move(h))); }
+
     // Project UUID for a UUID or slug, asked of the projects module (404 when unknown).
     std::string project(const std::string& idOrSlug) const {
         if (idOrSlug.empty() || idOrSlug.size() > 200) throw notFound("Project not found", "PROJECT_NOT_FOUND");
@@ -238,6 +291,11 @@ private:
         throw notFound("Project " + idOrSlug + " not found", "PROJECT_NOT_FOUND");
     }
     std::string pid(const Request& q) const { return project(q.param("projectId")); }
+    // The project and number of a ticket path, resolved (404) before the body is read.
+    std::pair<std::string, int64_t> ticket(const Request& q) const {
+        auto p = pid(q);
+        return {p, num(q)};
+    }
     atelier::ActiveProject active(const Request& q) const { return atelier::resolveActiveProject(*this, q); }
 
     static int64_t num(const Request& q) { return positive(q.param("number"), "number"); }
@@ -253,8 +311,8 @@ private:
         if (auto p = q.queryOpt("project_id"); p && !p->empty()) {
             try {
                 f.projectId = project(*p);
-            } catch (const atelier::HttpError& e) {
-                if (e.status() != 404) throw;
+            } catch (const DomainError& e) {
+                if (e.kind != DomainError::Kind::NotFound) throw;
                 f.projectId = "\x01unknown";  // unknown project: empty result, not an error
             }
         }

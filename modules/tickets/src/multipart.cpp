@@ -160,7 +160,6 @@ std::string safeFilename(std::string_view raw) {
     return out;
 }
 
-
 std::string contentDisposition(std::string_view kind, std::string_view filename) {
     std::string ascii;
     for (unsigned char c : filename) ascii.push_back(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '_');

@@ -105,7 +105,7 @@ JsonObject Profiles::update(const std::string& id, const JsonObject& body) const
     }
     setOpt("description", 5000);
     setOpt("avatar_url", 2000);
-    if (auto active = atelier::optBool(body, "is_active")) sets.push_back("is_active = ?"), ps.emplace_back(*active ? 1 : 0);
+    if (auto active = boolField(body, "is_active")) sets.push_back("is_active = ?"), ps.emplace_back(*active ? 1 : 0);
     if (sets.empty()) throw validation("body", "must contain at least one field to update");
     std::string sql = "UPDATE tickets_profiles SET ";
     for (auto& s : sets) sql += s + ", ";

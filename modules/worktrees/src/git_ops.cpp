@@ -1,8 +1,7 @@
 #include "git_ops.hpp"
 
-#include <atelier/shared/git.hpp>
-
 #include <algorithm>
+#include <atelier/shared/git.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -209,7 +208,6 @@ void advanceBranch(git_repository* repo, const std::string& branch, const git_oi
 }
 
 }  // namespace
-
 
 bool isValidBranchName(const std::string& name) {
     if (name.empty() || name.size() > 250) return false;

@@ -1,13 +1,12 @@
 // worktrees module: registration only. Every route in one screen; logic in worktree_service.
-#include "git_ops.hpp"
-#include "worktree_service.hpp"
-
+#include <atelier/sdk.hpp>
 #include <atelier/shared/active_project.hpp>
 #include <atelier/shared/git.hpp>
-#include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
 #include <memory>
+
+#include "git_ops.hpp"
+#include "worktree_service.hpp"
 
 namespace {
 

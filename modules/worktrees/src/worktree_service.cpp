@@ -20,7 +20,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-
 // Maps a git failure to the uniform error shape.
 [[noreturn]] void rethrowGit(const git::GitError& e, const std::string& notFoundCode = "NOT_FOUND") {
     using K = git::ErrorKind;

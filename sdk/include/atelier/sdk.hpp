@@ -949,25 +949,24 @@ inline atelier_requirement makeRequirement(const char* id, const char* minVersio
 
 // Defines the exported entry symbol for module class `Class`, with the id, version,
 // description and requirements of the manifest (ATELIER_MANIFEST_*).
-#define ATELIER_MODULE(Class)                                                                       \
-    namespace {                                                                                     \
-    const atelier_requirement atelierRequirements_[] = {                                            \
-        ::atelier::makeRequirement(nullptr, nullptr, nullptr),                                      \
-        ATELIER_MANIFEST_REQUIRES(ATELIER_MODULE_REQUIREMENT_)};                                    \
-    }                                                                                               \
-    extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {              \
-        static const atelier_module_v1 table = [] {                                                 \
-            auto t = ::atelier::initStruct<atelier_module_v1>();                                    \
-            t.id = ATELIER_MANIFEST_ID;                                                             \
-            t.version = ATELIER_MANIFEST_VERSION;                                                   \
-            t.description = ATELIER_MANIFEST_DESCRIPTION;                                           \
-            t.requires_list = atelierRequirements_ + 1;                                             \
-            t.requires_count = sizeof(atelierRequirements_) / sizeof(atelierRequirements_[0]) - 1;  \
-            t.init = &::atelier::ModuleGlue::init<Class>;                                           \
-            t.start = &::atelier::ModuleGlue::start;                                                \
-            t.stop = &::atelier::ModuleGlue::stop;                                                  \
-            t.destroy = &::atelier::ModuleGlue::destroy;                                            \
-            return t;                                                                               \
-        }();                                                                                        \
-        return &table;                                                                              \
+#define ATELIER_MODULE(Class)                                                                                    \
+    namespace {                                                                                                  \
+    const atelier_requirement atelierRequirements_[] = {::atelier::makeRequirement(nullptr, nullptr, nullptr),   \
+                                                        ATELIER_MANIFEST_REQUIRES(ATELIER_MODULE_REQUIREMENT_)}; \
+    }                                                                                                            \
+    extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {                           \
+        static const atelier_module_v1 table = [] {                                                              \
+            auto t = ::atelier::initStruct<atelier_module_v1>();                                                 \
+            t.id = ATELIER_MANIFEST_ID;                                                                          \
+            t.version = ATELIER_MANIFEST_VERSION;                                                                \
+            t.description = ATELIER_MANIFEST_DESCRIPTION;                                                        \
+            t.requires_list = atelierRequirements_ + 1;                                                          \
+            t.requires_count = sizeof(atelierRequirements_) / sizeof(atelierRequirements_[0]) - 1;               \
+            t.init = &::atelier::ModuleGlue::init<Class>;                                                        \
+            t.start = &::atelier::ModuleGlue::start;                                                             \
+            t.stop = &::atelier::ModuleGlue::stop;                                                               \
+            t.destroy = &::atelier::ModuleGlue::destroy;                                                         \
+            return t;                                                                                            \
+        }();                                                                                                     \
+        return &table;                                                                                           \
     }

@@ -1,7 +1,6 @@
 // Fixture modules for the loader tests. One source, several libraries: FIXTURE_KIND selects
 // what each library does wrong (or right).
 #include <atelier/sdk.hpp>
-
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -20,11 +19,13 @@ public:
             o->set("count", count->integer("n"));
             res.json(o);
         });
-        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds; creates ?started= first", [](atelier::Request& req, atelier::Response& res) {
-            if (auto marker = req.queryOpt("started")) std::ofstream(*marker) << "started\n";  // the test waits on it
-            std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
-            res.json(Poco::Dynamic::Var("done"));
-        });
+        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds; creates ?started= first",
+            [](atelier::Request& req, atelier::Response& res) {
+                if (auto marker = req.queryOpt("started"))
+                    std::ofstream(*marker) << "started\n";  // the test waits on it
+                std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
+                res.json(Poco::Dynamic::Var("done"));
+            });
         // LIKE with a bound pattern makes SQLite re-prepare inside step(): column names must survive.
         get("/api/" FIXTURE_ID "/search", "Search names", [this](atelier::Request& req, atelier::Response& res) {
             auto rows = db().query("SELECT name AS matched_name FROM " FIXTURE_TABLE " WHERE name LIKE ? ORDER BY id",

@@ -1,13 +1,7 @@
 // agents over the real host and real sockets: projects + worktrees + agents loaded, real git
 // repositories, the mock backend and a fake `claude` CLI (tests/modules/agents/fake_cli) that
 // speaks stream-json and posts hook payloads through the run's hook forwarder.
-#include <test_server.hpp>
-#include <wait.hpp>
-
 #include <gtest/gtest.h>
-
-#include <set>
-
 #include <signal.h>
 
 #include <algorithm>
@@ -15,8 +9,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <test_server.hpp>
 #include <thread>
+#include <wait.hpp>
 
 using atelier::test::HttpResult;
 using atelier::test::makeGitRepo;
@@ -30,7 +27,8 @@ int groupMembersBesidesLeader(int pgid) {
     int n = 0;
     for (auto& entry : std::filesystem::directory_iterator("/proc")) {
         const std::string name = entry.path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == pgid) continue;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == pgid)
+            continue;
         std::ifstream in(entry.path() / "stat");
         std::string line;
         if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
@@ -497,14 +495,16 @@ TEST(AgentsIt, CancelKillsTheWholeProcessGroup) {
         return pid != 0;
     });
     ASSERT_GT(pid, 0);
-    ASSERT_TRUE(atelier::test::waitFor([&] { return groupMembersBesidesLeader(pid) > 0; })) << "the grandchild `sleep` starts";
+    ASSERT_TRUE(atelier::test::waitFor([&] { return groupMembersBesidesLeader(pid) > 0; }))
+        << "the grandchild `sleep` starts";
     EXPECT_EQ(kill(-pid, 0), 0) << "the process group is alive";
     EXPECT_EQ(server.del("/api/runs/" + id).status, 409) << "cannot delete a running run";
     auto c = server.post("/api/runs/" + id + "/cancel");
     ASSERT_EQ(c.status, 200) << c.body;
     EXPECT_EQ(c.json()->getValue<std::string>("status"), "cancelled");
     // Every member of the group is gone; orphaned grandchildren are reaped by init shortly after.
-    EXPECT_TRUE(atelier::test::waitFor([&] { return kill(-pid, 0) != 0; }, std::chrono::seconds(2))) << "no process of the group survives";
+    EXPECT_TRUE(atelier::test::waitFor([&] { return kill(-pid, 0) != 0; }, std::chrono::seconds(2)))
+        << "no process of the group survives";
     EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pid))) << "the CLI was reaped: no zombie";
     EXPECT_EQ(f.types(id).back(), "run.cancelled");
     EXPECT_EQ(server.post("/api/runs/" + id + "/cancel").status, 409);

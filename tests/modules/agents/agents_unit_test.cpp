@@ -1,21 +1,20 @@
 // agents module over the fake host: definitions CRUD and validation, mock-backend runs and
 // their events, hook ingestion, SSE replay, sessions. Collaborators (projects, tickets) are
 // small fake modules registered in the same fake host.
-#include "run_engine.hpp"
-#include "sessions.hpp"
-#include "wait.hpp"
-
-#include <atelier/sdk.hpp>
-#include <atelier/testing/fake_host.hpp>
-#include <atelier/util.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atelier/sdk.hpp>
+#include <atelier/testing/fake_host.hpp>
+#include <atelier/util.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "run_engine.hpp"
+#include "sessions.hpp"
+#include "wait.hpp"
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
 namespace {

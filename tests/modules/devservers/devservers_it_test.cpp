@@ -1,8 +1,5 @@
 // devservers over the real host with the real projects, worktrees and config modules:
 // real git worktrees, real dev-server processes, real sockets, SSE, and a host restart.
-#include "test_server.hpp"
-#include "wait.hpp"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +8,9 @@
 #include <unistd.h>
 
 #include <random>
+
+#include "test_server.hpp"
+#include "wait.hpp"
 
 using namespace atelier::test;
 using namespace std::chrono_literals;

@@ -1,23 +1,22 @@
 // devservers through the fake host with real processes, real ports and real /proc.
-#include "fakes.hpp"
-#include "wait.hpp"
-
-#include <atelier/testing/fake_host.hpp>
-#include <atelier/util.hpp>
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atelier/testing/fake_host.hpp>
+#include <atelier/util.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "fakes.hpp"
+#include "wait.hpp"
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
@@ -163,7 +162,8 @@ TEST_F(DevServersTest, StartRunStopRealProcess) {
     EXPECT_EQ(o->getValue<int>("port"), port + 1);
     pid_t pid = o->getValue<int>("pid");
     EXPECT_TRUE(alive(pid));
-    ASSERT_TRUE(waitFor([&] { return status("alpha") == "running"; })) << host.request("GET", "/api/devservers/alpha/logs").body;
+    ASSERT_TRUE(waitFor([&] { return status("alpha") == "running"; }))
+        << host.request("GET", "/api/devservers/alpha/logs").body;
     EXPECT_EQ(httpGet(port + 1), "alpha " + std::to_string(port + 1) + " 1 http://localhost:" + std::to_string(port + 1) + "/api");
     EXPECT_TRUE(waitFor([&] {
         auto logs = host.request("GET", "/api/devservers/alpha/logs").json()->getArray("logs");
@@ -287,7 +287,8 @@ TEST_F(DevServersTest, LogRingIsBoundedAndFileRotates) {
     ASSERT_TRUE(waitFor([&] {
         logs = host.request("GET", "/api/devservers/gamma/logs").json()->getArray("logs");
         return logs->size() == 100 && logs->getElement<std::string>(99).rfind("line-4999-", 0) == 0;
-    })) << logs->size() << " " << (logs->size() ? logs->getElement<std::string>(logs->size() - 1) : "");
+    })) << logs->size()
+        << " " << (logs->size() ? logs->getElement<std::string>(logs->size() - 1) : "");
     EXPECT_EQ(logs->getElement<std::string>(0).rfind("line-4900-", 0), 0u);
     size_t published = 0;
     ASSERT_TRUE(waitFor([&] {
@@ -492,7 +493,9 @@ TEST_F(DevServersTest, LogStreamAndFallbackLogRoute) {
         return false;
     }));
     EXPECT_TRUE(waitFor([&] {
-        return stream->written.find("event: log\ndata: {\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]") !=
+        return stream->written.find(
+                   "event: log\ndata: "
+                   "{\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]") !=
                    std::string::npos &&
                stream->written.find("event: status") != std::string::npos;
     })) << stream->written;

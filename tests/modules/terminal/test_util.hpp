@@ -1,9 +1,6 @@
 // Helpers shared by the terminal tests: a thread-safe subscriber, process probes, temp dirs.
 #pragma once
 
-#include "pty_manager.hpp"
-#include "wait.hpp"
-
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -19,6 +16,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "pty_manager.hpp"
+#include "wait.hpp"
 
 namespace atelier::terminal::testutil {
 

@@ -23,7 +23,8 @@ inline ActiveProject resolveActiveProject(const Module& module, const Request& r
     if (req.hasQuery("project")) path += "?project=" + urlEncode(req.query("project"));
     if (req.hasHeader("X-Atelier-Project")) headers->set("X-Atelier-Project", req.header("X-Atelier-Project"));
     auto r = module.host().call("GET", path, {}, toJson(headers));
-    if (r.status == 404 && r.body.find("\"NOT_FOUND\"") != std::string::npos && r.body.find("project") == std::string::npos)
+    if (r.status == 404 && r.body.find("\"NOT_FOUND\"") != std::string::npos &&
+        r.body.find("project") == std::string::npos)
         throw HttpError(400, "NO_ACTIVE_PROJECT", "No projects module is loaded to resolve the active project");
     auto o = r.json();
     if (r.status != 200 || !o) {
