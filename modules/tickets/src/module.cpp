@@ -116,9 +116,13 @@ public:
             s.json(comments_.list(pid(q), num(q), q.queryOpt("author_id"), pf, q.queryInt("limit", 50, 1, 100),
                                   q.queryInt("offset", 0, 0, INT64_MAX)));
         });
-        post(T + "/comments", "Add a comment", [this](Request& q, Response& s) { s.json(comments_.create(pid(q), num(q), q.json()), 201); });
+        post(T + "/comments", "Add a comment", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(comments_.create(p, n, parseNewComment(q.json())), 201);
+        });
         get("/api/comments/:id", "Get a comment", [this](Request& q, Response& s) { s.json(comments_.get(id(q, "id"))); });
-        patch("/api/comments/:id", "Edit a comment", [this](Request& q, Response& s) { s.json(comments_.update(id(q, "id"), q.json())); });
+        patch("/api/comments/:id", "Edit a comment",
+              [this](Request& q, Response& s) { s.json(comments_.update(id(q, "id"), parseCommentEdit(q.json()))); });
         del("/api/comments/:id", "Delete a comment", [this](Request& q, Response& s) {
             comments_.remove(id(q, "id"), optStringField(q.json(), "deleted_by_id", 200).value_or(""));
             s.noContent();
@@ -130,9 +134,13 @@ public:
             LabelQuery lq{q.queryOpt("search"), q.query("sort", "name"), q.queryOpt("usage_scope"), parseBool(q.queryOpt("is_enabled"), "is_enabled")};
             s.json(labels_.list(pid(q), lq));
         });
-        post("/api/projects/:projectId/labels", "Create a label", [this](Request& q, Response& s) { s.json(labels_.create(pid(q), q.json()), 201); });
+        post("/api/projects/:projectId/labels", "Create a label", [this](Request& q, Response& s) {
+            auto p = pid(q);
+            s.json(labels_.create(p, parseNewLabel(q.json())), 201);
+        });
         get("/api/labels/:id", "Get a label", [this](Request& q, Response& s) { s.json(labels_.get(id(q, "id"))); });
-        patch("/api/labels/:id", "Update a label", [this](Request& q, Response& s) { s.json(labels_.update(id(q, "id"), q.json())); });
+        patch("/api/labels/:id", "Update a label",
+              [this](Request& q, Response& s) { s.json(labels_.update(id(q, "id"), parseLabelUpdate(q.json()))); });
         del("/api/labels/:id", "Delete a label", [this](Request& q, Response& s) {
             labels_.remove(id(q, "id"));
             s.noContent();
@@ -141,18 +149,27 @@ public:
         get("/api/projects/:projectId/smart-label-ids", "Labels with an enabled trigger", [this](Request& q, Response& s) { s.json(labels_.smartLabelIds(pid(q))); });
         get(T + "/labels", "Labels of a ticket", [this](Request& q, Response& s) { s.json(labels_.ticketLabels(pid(q), num(q))); });
         post(T + "/labels/:labelId", "Add a label to a ticket", [this](Request& q, Response& s) {
-            s.json(labels_.addToTicket(pid(q), num(q), id(q, "labelId"), q.json()), 201);
+            auto [p, n] = ticket(q);
+            auto labelId = id(q, "labelId");
+            s.json(labels_.addToTicket(p, n, labelId, optStringField(q.json(), "added_by_id", 200)), 201);
         });
         del(T + "/labels/:labelId", "Remove a label from a ticket", [this](Request& q, Response& s) {
-            labels_.removeFromTicket(pid(q), num(q), id(q, "labelId"), q.json());
+            auto [p, n] = ticket(q);
+            auto labelId = id(q, "labelId");
+            labels_.removeFromTicket(p, n, labelId, optStringField(q.json(), "removed_by_id", 200));
             s.noContent();
         });
 
         // ---- milestones
         get("/api/projects/:projectId/milestones", "List milestones", [this](Request& q, Response& s) { s.json(milestones_.list(pid(q), q.queryOpt("status"))); });
-        post("/api/projects/:projectId/milestones", "Create a milestone", [this](Request& q, Response& s) { s.json(milestones_.create(pid(q), q.json()), 201); });
+        post("/api/projects/:projectId/milestones", "Create a milestone", [this](Request& q, Response& s) {
+            auto p = pid(q);
+            s.json(milestones_.create(p, parseNewMilestone(q.json())), 201);
+        });
         get("/api/milestones/:id", "Get a milestone", [this](Request& q, Response& s) { s.json(milestones_.get(id(q, "id"))); });
-        patch("/api/milestones/:id", "Update a milestone", [this](Request& q, Response& s) { s.json(milestones_.update(id(q, "id"), q.json())); });
+        patch("/api/milestones/:id", "Update a milestone", [this](Request& q, Response& s) {
+            s.json(milestones_.update(id(q, "id"), parseMilestoneUpdate(q.json())));
+        });
         del("/api/milestones/:id", "Delete a milestone", [this](Request& q, Response& s) {
             milestones_.remove(id(q, "id"));
             s.noContent();

@@ -42,4 +42,64 @@ ExtendClaimRequest parseExtendClaim(const JsonObject& body) {
     return e;
 }
 
+NewComment parseNewComment(const JsonObject& body) {
+    NewComment c;
+    c.authorId = stringField(body, "author_id", 200);
+    c.body = stringField(body, "body", kMaxCommentBody);
+    c.parentId = intField(body, "parent_id");
+    c.sessionId = optStringField(body, "kombuse_session_id", 200);
+    c.externalSource = optStringField(body, "external_source", 200);
+    c.externalId = optStringField(body, "external_id", 500);
+    return c;
+}
+
+CommentEdit parseCommentEdit(const JsonObject& body) {
+    CommentEdit e;
+    e.body = stringField(body, "body", kMaxCommentBody);
+    e.updatedById = optStringField(body, "updated_by_id", 200);
+    return e;
+}
+
+NewLabel parseNewLabel(const JsonObject& body) {
+    NewLabel l;
+    l.name = stringField(body, "name", 100);
+    l.color = optStringField(body, "color", 16);
+    l.description = optStringField(body, "description", 2000);
+    return l;
+}
+
+LabelUpdate parseLabelUpdate(const JsonObject& body) {
+    LabelUpdate u;
+    if (presence(body, "name").present) u.name = stringField(body, "name", 100);
+    u.colorP = presence(body, "color");
+    u.color = optStringField(body, "color", 16);
+    u.descriptionP = presence(body, "description");
+    u.description = optStringField(body, "description", 2000);
+    u.isEnabled = boolField(body, "is_enabled");
+    return u;
+}
+
+NewMilestone parseNewMilestone(const JsonObject& body) {
+    NewMilestone m;
+    m.title = stringField(body, "title", 300);
+    m.description = optStringField(body, "description", 10000);
+    m.dueDate = optStringField(body, "due_date", 40);
+    return m;
+}
+
+MilestoneUpdate parseMilestoneUpdate(const JsonObject& body) {
+    MilestoneUpdate u;
+    if (presence(body, "title").present) u.title = stringField(body, "title", 300);
+    u.descriptionP = presence(body, "description");
+    u.description = optStringField(body, "description", 10000);
+    u.dueDateP = presence(body, "due_date");
+    u.dueDate = optStringField(body, "due_date", 40);
+    if (presence(body, "status").present) {
+        u.status = optStringField(body, "status", 16);
+        if (!u.status || (*u.status != "open" && *u.status != "closed"))
+            throw validation("status", "must be open or closed");
+    }
+    return u;
+}
+
 }  // namespace tickets

@@ -2,6 +2,9 @@
 // the domain's request types. Invalid input is a DomainError (Invalid) naming the field.
 #pragma once
 
+#include "comments.hpp"
+#include "labels.hpp"
+#include "milestones.hpp"
 #include "tickets.hpp"
 
 namespace tickets {
@@ -11,5 +14,11 @@ TicketUpdate parseTicketUpdate(const JsonObject& body);
 ClaimRequest parseClaim(const JsonObject& body);
 UnclaimRequest parseUnclaim(const JsonObject& body);
 ExtendClaimRequest parseExtendClaim(const JsonObject& body);
+NewComment parseNewComment(const JsonObject& body);
+CommentEdit parseCommentEdit(const JsonObject& body);
+NewLabel parseNewLabel(const JsonObject& body);
+LabelUpdate parseLabelUpdate(const JsonObject& body);
+NewMilestone parseNewMilestone(const JsonObject& body);
+MilestoneUpdate parseMilestoneUpdate(const JsonObject& body);
 
 }  // namespace tickets

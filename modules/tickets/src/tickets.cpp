@@ -603,8 +603,8 @@ JsonObject Tickets::unclaim(const std::string& projectId, int64_t number, const 
 }
 
 JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, const ExtendClaimRequest& req) const {
-    const int64_t* minutes = &req.additionalMinutes;
-    if (*minutes < 1 || *minutes > kMaxClaimMinutes)
+    const int64_t minutes = req.additionalMinutes;
+    if (minutes < 1 || minutes > kMaxClaimMinutes)
         throw validation("additional_minutes", "must be between 1 and " + std::to_string(kMaxClaimMinutes));
     const auto& requester = req.requesterId;
     auto row = requireRow(projectId, number);
@@ -623,7 +623,8 @@ JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, co
             error = "TICKET_CLAIMED_BY_OTHER";
             return;
         }
-        expires = isoPlusMinutes(*minutes, cur->isNull("claim_expires_at") ? std::string() : cur->text("claim_expires_at"));
+        expires =
+            isoPlusMinutes(minutes, cur->isNull("claim_expires_at") ? std::string() : cur->text("claim_expires_at"));
         tx.exec("UPDATE tickets_items SET claim_expires_at = ?, updated_at = ?, last_activity_at = ? WHERE id = ?",
                 {expires, now, now, id});
     });
@@ -636,7 +637,7 @@ JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, co
     ch->add("claim_expires_at");
     p->set("changes", ch);
     p->set("claim_expires_at", expires);
-    p->set("additional_minutes", *minutes);
+    p->set("additional_minutes", minutes);
     s_.emit({{makeEvent("ticket.updated", projectId, id, number, claimer, actorType(s_.db, claimer), p), {id}}});
     return withRelations({*cur})->getObject(0);
 }
