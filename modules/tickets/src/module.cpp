@@ -211,9 +211,12 @@ public:
                             parseBool(q.queryOpt("has_agent"), "has_agent"), q.queryInt("limit", 100, 1, 100), q.queryInt("offset", 0, 0, INT64_MAX)};
             s.json(profiles_.list(pq));
         });
-        post("/api/profiles", "Create a profile", [this](Request& q, Response& s) { s.json(profiles_.create(q.json()), 201); });
+        post("/api/profiles", "Create a profile",
+             [this](Request& q, Response& s) { s.json(profiles_.create(parseNewProfile(q.json())), 201); });
         get("/api/profiles/:id", "Get a profile", [this](Request& q, Response& s) { s.json(profiles_.get(q.param("id"))); });
-        patch("/api/profiles/:id", "Update a profile", [this](Request& q, Response& s) { s.json(profiles_.update(q.param("id"), q.json())); });
+        patch("/api/profiles/:id", "Update a profile", [this](Request& q, Response& s) {
+            s.json(profiles_.update(q.param("id"), parseProfileUpdate(q.json())));
+        });
         del("/api/profiles/:id", "Deactivate a profile", [this](Request& q, Response& s) {
             profiles_.remove(q.param("id"));
             s.noContent();
@@ -222,7 +225,8 @@ public:
         get("/api/profiles/:profileId/settings/:key", "One profile setting", [this](Request& q, Response& s) {
             s.json(profiles_.setting(q.param("profileId"), q.param("key")));
         });
-        put("/api/profile-settings", "Set a profile setting", [this](Request& q, Response& s) { s.json(profiles_.putSetting(q.json())); });
+        put("/api/profile-settings", "Set a profile setting",
+            [this](Request& q, Response& s) { s.json(profiles_.putSetting(parseProfileSetting(q.json()))); });
         del("/api/profiles/:profileId/settings/:key", "Delete a profile setting", [this](Request& q, Response& s) {
             profiles_.deleteSetting(q.param("profileId"), q.param("key"));
             s.noContent();

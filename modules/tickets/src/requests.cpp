@@ -102,4 +102,43 @@ MilestoneUpdate parseMilestoneUpdate(const JsonObject& body) {
     return u;
 }
 
+NewProfile parseNewProfile(const JsonObject& body) {
+    NewProfile p;
+    p.type = stringField(body, "type", 16);
+    p.name = stringField(body, "name", 200);
+    p.id = optStringField(body, "id", 128);
+    p.email = optStringField(body, "email", 320);
+    p.description = optStringField(body, "description", 5000);
+    p.avatarUrl = optStringField(body, "avatar_url", 2000);
+    p.externalSource = optStringField(body, "external_source", 200);
+    p.externalId = optStringField(body, "external_id", 500);
+    p.pluginId = optStringField(body, "plugin_id", 200);
+    return p;
+}
+
+ProfileUpdate parseProfileUpdate(const JsonObject& body) {
+    ProfileUpdate u;
+    if (presence(body, "name").present) u.name = stringField(body, "name", 200);
+    u.emailP = presence(body, "email");
+    u.email = optStringField(body, "email", 320);
+    u.descriptionP = presence(body, "description");
+    u.description = optStringField(body, "description", 5000);
+    u.avatarUrlP = presence(body, "avatar_url");
+    u.avatarUrl = optStringField(body, "avatar_url", 2000);
+    u.isActive = boolField(body, "is_active");
+    return u;
+}
+
+ProfileSetting parseProfileSetting(const JsonObject& body) {
+    ProfileSetting s;
+    s.profileId = stringField(body, "profile_id", 128);
+    s.key = stringField(body, "setting_key", 200);
+    if (!presence(body, "setting_value").present) throw validation("setting_value", "is required");
+    if (!body->isNull("setting_value")) {
+        auto v = body->get("setting_value");
+        s.value = v.isString() ? v.extract<std::string>() : atelier::toJson(v);
+    }
+    return s;
+}
+
 }  // namespace tickets

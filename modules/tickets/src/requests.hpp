@@ -5,6 +5,7 @@
 #include "comments.hpp"
 #include "labels.hpp"
 #include "milestones.hpp"
+#include "profiles.hpp"
 #include "tickets.hpp"
 
 namespace tickets {
@@ -20,5 +21,8 @@ NewLabel parseNewLabel(const JsonObject& body);
 LabelUpdate parseLabelUpdate(const JsonObject& body);
 NewMilestone parseNewMilestone(const JsonObject& body);
 MilestoneUpdate parseMilestoneUpdate(const JsonObject& body);
+NewProfile parseNewProfile(const JsonObject& body);
+ProfileUpdate parseProfileUpdate(const JsonObject& body);
+ProfileSetting parseProfileSetting(const JsonObject& body);
 
 }  // namespace tickets
