@@ -35,7 +35,7 @@ std::vector<std::string> AgentStore::migrations() {
 namespace {
 
 [[noreturn]] void fail(const std::string& field, const std::string& message) {
-    throw badRequest(field + " " + message, "VALIDATION_ERROR", {{field, message}});
+    throw invalidInput(field + " " + message, "VALIDATION_ERROR", {{field, message}});
 }
 
 void expectString(const JsonObject& o, const std::string& key, bool allowEmpty = true) {
@@ -515,13 +515,13 @@ JsonObject AgentStore::exportTo(const std::string& directory, const std::vector<
         }
     }
     fs::create_directories(norm, ec);
-    if (ec) throw badRequest("Cannot create directory: " + ec.message(), "EXPORT_FAILED");
+    if (ec) throw invalidInput("Cannot create directory: " + ec.message(), "EXPORT_FAILED");
     auto files = makeArray();
     for (auto& a : selected) {
         fs::path file = norm / (str(a, "slug") + ".md");
         std::ofstream out(file, std::ios::trunc);
         out << toMarkdown(a);
-        if (!out) throw badRequest("Cannot write " + file.string(), "EXPORT_FAILED");
+        if (!out) throw invalidInput("Cannot write " + file.string(), "EXPORT_FAILED");
         files->add(file.string());
     }
     auto res = makeObject();

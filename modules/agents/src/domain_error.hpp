@@ -27,8 +27,8 @@ public:
     int upstreamStatus = 0;  // Kind::Upstream only
 };
 
-inline DomainError badRequest(const std::string& message, std::string code = "VALIDATION_ERROR",
-                              std::vector<atelier::ErrorDetail> details = {}) {
+inline DomainError invalidInput(const std::string& message, std::string code = "VALIDATION_ERROR",
+                                std::vector<atelier::ErrorDetail> details = {}) {
     return DomainError(DomainError::Kind::Invalid, std::move(code), message, std::move(details));
 }
 inline DomainError notFound(const std::string& message, std::string code) {

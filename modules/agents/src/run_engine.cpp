@@ -738,23 +738,24 @@ JsonObject RunEngine::create(const NewRun& req) {
     bool notify = req.notify;
     const auto& modelOverride = req.model;
     if (source.empty() || source.front() == '-' || (source != "HEAD" && !git::isValidBranchName(source)))
-        throw badRequest("source_branch is not a valid branch name", "VALIDATION_ERROR",
-                         {{"source_branch", "must be HEAD or a valid branch name"}});
+        throw invalidInput("source_branch is not a valid branch name", "VALIDATION_ERROR",
+                           {{"source_branch", "must be HEAD or a valid branch name"}});
     auto agent = agents_.get(agentId);
     if (!agent) throw notFound("Agent not found", "AGENT_NOT_FOUND");
     if (!(*agent)->optValue<bool>("is_enabled", true)) throw conflict("Agent is disabled", "AGENT_DISABLED");
     if (parent && !row(*parent)) throw notFound("Parent run not found", "RUN_NOT_FOUND");
     std::string projectId = req.projectId.value_or(str(*agent, "project_id"));
     if (projectId.empty())
-        throw badRequest("project_id is required (the agent has no project)", "VALIDATION_ERROR",
-                         {{"project_id", "is required"}});
+        throw invalidInput("project_id is required (the agent has no project)", "VALIDATION_ERROR",
+                           {{"project_id", "is required"}});
     std::string cli = str(*agent, "cli_name", "claude-code");
     if (cli == "mock") {
         auto script = parseMockScript(task);
         if (!script.errors.empty()) {
             std::vector<atelier::ErrorDetail> details;
             for (auto& e : script.errors) details.push_back({"task", e});
-            throw badRequest("The mock script in the task is invalid: " + script.errors.front(), "INVALID_MOCK_SCRIPT", details);
+            throw invalidInput("The mock script in the task is invalid: " + script.errors.front(),
+                               "INVALID_MOCK_SCRIPT", details);
         }
     }
     auto pr = module_.host().call("GET", "/api/projects/" + urlEncode(projectId));
@@ -782,7 +783,7 @@ JsonObject RunEngine::create(const NewRun& req) {
     if (repos.empty() && !localPath.empty() && fs::exists(fs::path(localPath) / ".git", ec))
         repos.push_back({"", localPath, fs::path(localPath).filename().string()});
     if (repos.empty() && cli != "mock")
-        throw badRequest("The project has no git repository to run in", "PROJECT_HAS_NO_REPOS");
+        throw invalidInput("The project has no git repository to run in", "PROJECT_HAS_NO_REPOS");
 
     std::string id = atelier::newUuid();
     std::string branch = "atelier/run-" + atelier::randomHex(8);
@@ -1015,8 +1016,8 @@ JsonObject RunEngine::resume(const std::string& id, const std::optional<std::str
     if (r->text("cli_name") == "mock" && message) {
         auto script = parseMockScript(*message);
         if (!script.errors.empty())
-            throw badRequest("The mock script in the message is invalid: " + script.errors.front(), "INVALID_MOCK_SCRIPT",
-                             {{"message", script.errors.front()}});
+            throw invalidInput("The mock script in the message is invalid: " + script.errors.front(),
+                               "INVALID_MOCK_SCRIPT", {{"message", script.errors.front()}});
     }
     ensureWorktrees(id);
     std::string prompt = message.value_or("Continue where you left off.");
@@ -1165,7 +1166,7 @@ JsonObject RunEngine::diffStats(const std::string& id) const {
 
 JsonObject RunEngine::commit(const std::string& id, const std::optional<std::string>& message) {
     if (message && message->find_first_not_of(" \t\r\n") == std::string::npos)
-        throw badRequest("message must not be empty", "VALIDATION_ERROR", {{"message", "must not be empty"}});
+        throw invalidInput("message must not be empty", "VALIDATION_ERROR", {{"message", "must not be empty"}});
     requireNotActive(id, "commit");
     auto r = row(id);
     std::string msg = message.value_or("atelier: " + firstLine(r->text("task")).substr(0, 72));
@@ -1215,7 +1216,7 @@ JsonObject RunEngine::push(const std::string& id) {
         p->set("remote", "origin");
         pushed->add(p);
     }
-    if (pushed->size() == 0) throw badRequest("The run has no git worktree to push", "NOTHING_TO_PUSH");
+    if (pushed->size() == 0) throw invalidInput("The run has no git worktree to push", "NOTHING_TO_PUSH");
     auto out = makeObject();
     out->set("success", true);
     out->set("pushed", pushed);
@@ -1257,7 +1258,8 @@ JsonObject RunEngine::pullRequest(const std::string& id, const std::string& titl
 
 JsonObject RunEngine::renameBranch(const std::string& id, const std::string& name) {
     if (name.front() == '-' || !git::isValidBranchName(name))
-        throw badRequest("name is not a valid branch name", "VALIDATION_ERROR", {{"name", "must be a valid branch name"}});
+        throw invalidInput("name is not a valid branch name", "VALIDATION_ERROR",
+                           {{"name", "must be a valid branch name"}});
     requireNotActive(id, "rename the branch");
     auto wts = worktreesOf(id);
     for (size_t i = 0; i < wts->size(); ++i) {

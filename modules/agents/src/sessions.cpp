@@ -60,15 +60,15 @@ JsonObject SessionStore::create(const NewSession& req) {
     const auto& projectId = req.projectId;
     const auto& ticketId = req.ticketId;
     if (backend && !isBackendName(*backend))
-        throw badRequest("backend_type is not a known backend", "VALIDATION_ERROR",
-                         {{"backend_type", "must be one of claude-code, codex, gemini, opencode, mock"}});
+        throw invalidInput("backend_type is not a known backend", "VALIDATION_ERROR",
+                           {{"backend_type", "must be one of claude-code, codex, gemini, opencode, mock"}});
     std::optional<JsonObject> agent;
     if (agentId) {
         agent = agents_.get(*agentId);
         if (!agent) throw notFound("Agent not found", "AGENT_NOT_FOUND");
         bool chat = obj(*agent, "config") && obj(*agent, "config")->optValue<bool>("enabled_for_chat", false);
         if (!(*agent)->optValue<bool>("is_enabled", true) || !chat)
-            throw badRequest("The agent is not enabled for chat", "AGENT_NOT_AVAILABLE_FOR_CHAT");
+            throw invalidInput("The agent is not enabled for chat", "AGENT_NOT_AVAILABLE_FOR_CHAT");
     }
     // Resolution order: body → agent config → user default → claude-code.
     std::string resolved = backend.value_or("");
