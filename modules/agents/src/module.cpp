@@ -53,29 +53,6 @@ bool parseNotify(const atelier::JsonObject& b) {
     return *atelier::optBool(b, "notify");
 }
 
-// ---- domain errors → the uniform HTTP error shape
-
-atelier::HttpError toHttp(const DomainError& e) {
-    using K = DomainError::Kind;
-    int status = e.kind == K::Upstream   ? (e.upstreamStatus >= 400 && e.upstreamStatus < 600 ? e.upstreamStatus : 502)
-                 : e.kind == K::NotFound ? 404
-                 : e.kind == K::Conflict ? 409
-                 : e.kind == K::Unavailable ? 503
-                 : e.kind == K::Unsupported ? 501
-                                            : 400;
-    return atelier::HttpError(status, e.code, e.what(), e.details);
-}
-
-atelier::Module::Handler mapErrors(atelier::Module::Handler h) {
-    return [h = std::move(h)](Request& req, Response& res) {
-        try {
-            h(req, res);
-        } catch (const DomainError& e) {
-            throw toHttp(e);
-        }
-    };
-}
-
 }  // namespace
 
 class AgentsModule : public atelier::Module {
@@ -113,12 +90,22 @@ public:
 private:
     atelier::git::Library libgit2_;  // first member: outlives everything that uses libgit2
 
-    // Every route goes through mapErrors.
-    void get(std::string_view p, std::string_view s, Handler h) { Module::get(p, s, mapErrors(std::move(h))); }
-    void post(std::string_view p, std::string_view s, Handler h) { Module::post(p, s, mapErrors(std::move(h))); }
-    void put(std::string_view p, std::string_view s, Handler h) { Module::put(p, s, mapErrors(std::move(h))); }
-    void patch(std::string_view p, std::string_view s, Handler h) { Module::patch(p, s, mapErrors(std::move(h))); }
-    void del(std::string_view p, std::string_view s, Handler h) { Module::del(p, s, mapErrors(std::move(h))); }
+    // Every route maps DomainErrors to the uniform HTTP error shape.
+    void get(std::string_view p, std::string_view s, Handler h) {
+        Module::get(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void post(std::string_view p, std::string_view s, Handler h) {
+        Module::post(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void put(std::string_view p, std::string_view s, Handler h) {
+        Module::put(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void patch(std::string_view p, std::string_view s, Handler h) {
+        Module::patch(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void del(std::string_view p, std::string_view s, Handler h) {
+        Module::del(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
 
     void agentRoutes() {
         get("/api/agents", "List agents", [this](Request& req, Response& res) {

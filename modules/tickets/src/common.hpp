@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atelier/sdk.hpp>
+#include <atelier/shared/domain_error.hpp>
 #include <atelier/util.hpp>
 #include <functional>
 #include <optional>
@@ -47,27 +48,7 @@ struct Store {
 };
 
 // ---- errors
-// A refused operation: what went wrong (kind), a stable code, the fields at fault and, for
-// conflicts, the state that conflicted (`extra`, e.g. the claimed ticket).
-class DomainError : public std::runtime_error {
-public:
-    enum class Kind {
-        Invalid,      // the input is wrong
-        NotFound,     // a referenced thing does not exist
-        Conflict,     // the current state forbids it
-        Refused,      // well-formed but refused (a hook veto)
-        Unavailable,  // a collaborating module is not there
-        StorageFull,  // the file could not be stored
-        Upstream,     // a collaborating module refused; its status is forwarded
-    };
-    DomainError(Kind kind, std::string code, const std::string& message, std::vector<atelier::ErrorDetail> details = {})
-        : std::runtime_error(message), kind(kind), code(std::move(code)), details(std::move(details)) {}
-    Kind kind;
-    std::string code;
-    std::vector<atelier::ErrorDetail> details;
-    JsonObject extra;
-    int upstreamStatus = 0;  // Kind::Upstream only
-};
+using DomainError = atelier::shared::DomainError;
 DomainError validation(const std::string& field, const std::string& message);
 DomainError notFound(const std::string& message, const std::string& code);
 DomainError conflict(const std::string& message, const std::string& code);

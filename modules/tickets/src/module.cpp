@@ -19,35 +19,6 @@ using atelier::Response;
 
 namespace tickets {
 
-namespace {
-
-// Domain errors → the uniform HTTP error shape; the one place the domain meets HTTP statuses.
-atelier::HttpError toHttp(const DomainError& e) {
-    using K = DomainError::Kind;
-    int status = e.kind == K::Upstream   ? (e.upstreamStatus >= 400 && e.upstreamStatus < 600 ? e.upstreamStatus : 502)
-                 : e.kind == K::NotFound ? 404
-                 : e.kind == K::Conflict ? 409
-                 : e.kind == K::Refused  ? 422
-                 : e.kind == K::Unavailable ? 503
-                 : e.kind == K::StorageFull ? 507
-                                            : 400;
-    atelier::HttpError http(status, e.code, e.what(), e.details);
-    http.extra = e.extra;
-    return http;
-}
-
-atelier::Module::Handler mapErrors(atelier::Module::Handler h) {
-    return [h = std::move(h)](Request& q, Response& s) {
-        try {
-            h(q, s);
-        } catch (const DomainError& e) {
-            throw toHttp(e);
-        }
-    };
-}
-
-}  // namespace
-
 class TicketsModule : public atelier::Module {
 public:
     void init() override {
@@ -291,12 +262,22 @@ public:
     }
 
 private:
-    // Every route goes through mapErrors.
-    void get(std::string_view p, std::string_view s, Handler h) { Module::get(p, s, mapErrors(std::move(h))); }
-    void post(std::string_view p, std::string_view s, Handler h) { Module::post(p, s, mapErrors(std::move(h))); }
-    void put(std::string_view p, std::string_view s, Handler h) { Module::put(p, s, mapErrors(std::move(h))); }
-    void patch(std::string_view p, std::string_view s, Handler h) { Module::patch(p, s, mapErrors(std::move(h))); }
-    void del(std::string_view p, std::string_view s, Handler h) { Module::del(p, s, mapErrors(std::move(h))); }
+    // Every route maps DomainErrors to the uniform HTTP error shape.
+    void get(std::string_view p, std::string_view s, Handler h) {
+        Module::get(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void post(std::string_view p, std::string_view s, Handler h) {
+        Module::post(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void put(std::string_view p, std::string_view s, Handler h) {
+        Module::put(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void patch(std::string_view p, std::string_view s, Handler h) {
+        Module::patch(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
+    void del(std::string_view p, std::string_view s, Handler h) {
+        Module::del(p, s, atelier::shared::mapDomainErrors(std::move(h)));
+    }
 
     // Project UUID for a UUID or slug, asked of the projects module (404 when unknown).
     std::string project(const std::string& idOrSlug) const {
