@@ -55,7 +55,7 @@ bool parseNotify(const atelier::JsonObject& b) {
 
 }  // namespace
 
-class AgentsModule : public atelier::Module {
+class AgentsModule : public atelier::shared::DomainModule {
 public:
     void init() override {
         std::vector<std::string> steps;
@@ -89,23 +89,6 @@ public:
 
 private:
     atelier::git::Library libgit2_;  // first member: outlives everything that uses libgit2
-
-    // Every route maps DomainErrors to the uniform HTTP error shape.
-    void get(std::string_view p, std::string_view s, Handler h) {
-        Module::get(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void post(std::string_view p, std::string_view s, Handler h) {
-        Module::post(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void put(std::string_view p, std::string_view s, Handler h) {
-        Module::put(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void patch(std::string_view p, std::string_view s, Handler h) {
-        Module::patch(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void del(std::string_view p, std::string_view s, Handler h) {
-        Module::del(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
 
     void agentRoutes() {
         get("/api/agents", "List agents", [this](Request& req, Response& res) {

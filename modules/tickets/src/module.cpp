@@ -19,7 +19,7 @@ using atelier::Response;
 
 namespace tickets {
 
-class TicketsModule : public atelier::Module {
+class TicketsModule : public atelier::shared::DomainModule {
 public:
     void init() override {
         migrate(migrations());
@@ -262,23 +262,6 @@ public:
     }
 
 private:
-    // Every route maps DomainErrors to the uniform HTTP error shape.
-    void get(std::string_view p, std::string_view s, Handler h) {
-        Module::get(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void post(std::string_view p, std::string_view s, Handler h) {
-        Module::post(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void put(std::string_view p, std::string_view s, Handler h) {
-        Module::put(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void patch(std::string_view p, std::string_view s, Handler h) {
-        Module::patch(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-    void del(std::string_view p, std::string_view s, Handler h) {
-        Module::del(p, s, atelier::shared::mapDomainErrors(std::move(h)));
-    }
-
     // Project UUID for a UUID or slug, asked of the projects module (404 when unknown).
     std::string project(const std::string& idOrSlug) const {
         if (idOrSlug.empty() || idOrSlug.size() > 200) throw notFound("Project not found", "PROJECT_NOT_FOUND");

@@ -57,4 +57,16 @@ inline Module::Handler mapDomainErrors(Module::Handler h) {
     };
 }
 
+// A module whose every route maps DomainErrors (get/post/put/patch/del wrap the handler).
+class DomainModule : public Module {
+protected:
+    void get(std::string_view p, std::string_view s, Handler h) { Module::get(p, s, mapDomainErrors(std::move(h))); }
+    void post(std::string_view p, std::string_view s, Handler h) { Module::post(p, s, mapDomainErrors(std::move(h))); }
+    void put(std::string_view p, std::string_view s, Handler h) { Module::put(p, s, mapDomainErrors(std::move(h))); }
+    void patch(std::string_view p, std::string_view s, Handler h) {
+        Module::patch(p, s, mapDomainErrors(std::move(h)));
+    }
+    void del(std::string_view p, std::string_view s, Handler h) { Module::del(p, s, mapDomainErrors(std::move(h))); }
+};
+
 }  // namespace atelier::shared
