@@ -9,20 +9,14 @@
 #include <future>
 #include <thread>
 
+#include "wait.hpp"
+
 using atelier::host::ModuleRecord;
 using atelier::host::TimerService;
 using namespace std::chrono_literals;
 
 namespace {
-template <class Pred>
-bool waitFor(Pred pred, std::chrono::milliseconds limit = 3000ms) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
+using atelier::test::waitFor;
 
 // A repeating 5 ms timer whose first run blocks until release(), so a test can act while the
 // timer thread is inside it.
@@ -54,7 +48,12 @@ TEST(TimerServiceTest, RemovingTheTimerBeingWaitedOnKeepsTheThreadHealthy) {
     // The thread sleeps until this far deadline; removing it erases the entry it waits on.
     timers.add(
         10s, 0ms, [] {}, stopping);
-    std::this_thread::sleep_for(20ms);
+    // Once a one-shot timer has run, the thread has gone round its loop and waits on the far
+    // deadline.
+    std::atomic<int> ran{0};
+    timers.add(
+        0ms, 0ms, [&] { ran++; }, staying);
+    EXPECT_TRUE(waitFor([&] { return ran.load() == 1; }));
     timers.removeOwner(stopping.get());
     std::atomic<int> fired{0};
     timers.add(
@@ -84,7 +83,13 @@ TEST(TimerServiceTest, RemovingTheOwnerOfTheRunningTimerStopsItRepeating) {
     held.start(timers, owner);
     timers.removeOwner(owner.get());
     held.release();
-    std::this_thread::sleep_for(60ms);
+    // A witness on the same period: by its tenth run the removed timer would have repeated too.
+    auto witnessOwner = std::make_shared<ModuleRecord>();
+    std::atomic<int> witness{0};
+    timers.add(
+        0ms, 5ms, [&] { witness++; }, witnessOwner);
+    // EXPECT, not ASSERT: timers.stop() below must run before `witness` goes out of scope.
+    EXPECT_TRUE(waitFor([&] { return witness.load() >= 10; }));
     EXPECT_EQ(held.fired.load(), 1);
     timers.stop();
 }

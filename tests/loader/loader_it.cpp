@@ -3,7 +3,11 @@
 #include <atelier/abi.h>
 #include <gtest/gtest.h>
 
+#include <atelier/util.hpp>
+#include <filesystem>
+
 #include "test_server.hpp"
+#include "wait.hpp"
 
 using atelier::test::TestServer;
 
@@ -158,8 +162,10 @@ TEST(Loader, ModulesCommandExplainsWithoutLoading) {
 TEST(Loader, ShutdownLetsInFlightRequestsFinish) {
     TestServer server(fixtureOptions());
     atelier::test::HttpResult slow;
-    std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700"); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::string started = atelier::test::makeTempDir() + "/started";
+    std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700&started=" + atelier::urlEncode(started)); });
+    EXPECT_TRUE(atelier::test::waitFor([&] { return std::filesystem::exists(started); }))
+        << "the request is being handled";
     int rc = server.stop();
     client.join();
     EXPECT_EQ(rc, 0);

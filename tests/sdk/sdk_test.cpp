@@ -53,15 +53,36 @@ public:
             return atelier::HookOutcome::keep();
         });
         subscribe("note.*", [this](const atelier::Event& e) { seen.push_back(e.type); });
-        timer(10, 10, [this] { ++ticks; });
+        timerId = timer(10, 10, [this] { ++ticks; });
+        get("/api/notes-ticks", "Timer runs so far",
+            [this](atelier::Request&, atelier::Response& res) { res.json(Poco::Dynamic::Var(ticks)); });
+        post("/api/notes-ticks/stop", "Cancel the timer", [this](atelier::Request&, atelier::Response& res) {
+            cancelTimer(timerId);
+            res.noContent();
+        });
     }
+    int64_t timerId = 0;
     std::vector<std::string> seen;
     int ticks = 0;
 };
 
 }  // namespace
 
-ATELIER_MODULE(NotesModule, "notes", "1.0.0", "test module", )
+ATELIER_MODULE(NotesModule)
+
+TEST(Sdk, EntryTableComesFromTheManifest) {
+    const atelier_module_v1* t = atelier_module_entry_v1();
+    EXPECT_STREQ(t->id, "notes");
+    EXPECT_STREQ(t->version, "1.2.3");
+    EXPECT_STREQ(t->description, "test module: \"quoted\", a \\ backslash");
+    ASSERT_EQ(t->requires_count, 2u);
+    EXPECT_STREQ(t->requires_list[0].id, "projects");
+    EXPECT_STREQ(t->requires_list[0].min_version, "0.1.0");
+    EXPECT_STREQ(t->requires_list[0].max_version, "");
+    EXPECT_STREQ(t->requires_list[1].id, "worktrees");
+    EXPECT_STREQ(t->requires_list[1].min_version, "0.2.0");
+    EXPECT_STREQ(t->requires_list[1].max_version, "1.0.0");
+}
 
 TEST(Sdk, RoutesDbEventsHooks) {
     atelier::testing::FakeHost host;
@@ -134,7 +155,11 @@ TEST(Sdk, HookVetoAndTransactionRollback) {
 TEST(Sdk, TimersRunUntilCancelled) {
     atelier::testing::FakeHost host;
     host.load(atelier_module_entry_v1());
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "0");
     host.runTimers();
     host.runTimers();
-    SUCCEED();
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "2") << "a repeating timer runs every time";
+    EXPECT_EQ(host.request("POST", "/api/notes-ticks/stop").status, 204);
+    host.runTimers();
+    EXPECT_EQ(host.request("GET", "/api/notes-ticks").body, "2") << "a cancelled timer never runs again";
 }

@@ -20,3 +20,12 @@ TEST(Util, KebabCase) {
     EXPECT_FALSE(atelier::isKebabCase("My-Project"));
     EXPECT_FALSE(atelier::isKebabCase("a_b"));
 }
+
+TEST(Util, UrlEncodeKeepsOnlyUnreserved) {
+    EXPECT_EQ(atelier::urlEncode("aZ09-_.~"), "aZ09-_.~");
+    EXPECT_EQ(atelier::urlEncode("a b/c?d&e=f#g%"), "a%20b%2Fc%3Fd%26e%3Df%23g%25");
+    EXPECT_EQ(atelier::urlEncode("../x"), "..%2Fx");
+    EXPECT_EQ(atelier::urlEncode("\xC3\xA9"), "%C3%A9");  // UTF-8 bytes, upper-case hex
+    EXPECT_EQ(atelier::urlEncode(std::string("a\0b", 3)), "a%00b");
+    EXPECT_EQ(atelier::urlEncode(""), "");
+}

@@ -45,4 +45,4 @@ public:
     }
 };
 
-ATELIER_MODULE(HelloModule, "hello", "1.0.0", "Example plugin", )
+ATELIER_MODULE(HelloModule)

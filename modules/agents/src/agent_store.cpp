@@ -9,7 +9,6 @@
 namespace agents {
 
 namespace fs = std::filesystem;
-using atelier::badRequest;
 using atelier::makeArray;
 using atelier::makeObject;
 
@@ -35,8 +34,8 @@ std::vector<std::string> AgentStore::migrations() {
 
 namespace {
 
-void fail(const std::string& field, const std::string& message) {
-    throw badRequest(field + " " + message, "VALIDATION_ERROR", {{field, message}});
+[[noreturn]] void fail(const std::string& field, const std::string& message) {
+    throw invalidInput(field + " " + message, "VALIDATION_ERROR", {{field, message}});
 }
 
 void expectString(const JsonObject& o, const std::string& key, bool allowEmpty = true) {
@@ -142,8 +141,9 @@ std::string yamlQuote(const std::string& s) {
 
 }  // namespace
 
-void AgentStore::validateFields(const JsonObject& b, bool creating) const {
-    if (creating) atelier::requireString(b, "name");
+AgentFields parseAgentFields(const JsonObject& b, bool creating) {
+    if (!b) fail("body", "must be a JSON object");
+    if (creating && !atelier::has(b, "name")) fail("name", "is required");
     expectString(b, "name", false);
     expectString(b, "description");
     expectString(b, "system_prompt");
@@ -167,21 +167,60 @@ void AgentStore::validateFields(const JsonObject& b, bool creating) const {
         if (!isBackendName(b->getValue<std::string>("cli_name")))
             fail("cli_name", "must be one of claude-code, codex, gemini, opencode, mock");
     }
+    AgentFields f;
     if (b->has("max_turns") && !b->isNull("max_turns")) {
-        auto n = atelier::optInt(b, "max_turns");
-        if (*n < 1 || *n > 10000) fail("max_turns", "must be between 1 and 10000");
+        auto v = b->get("max_turns");
+        if (!v.isInteger() || v.isBoolean()) fail("max_turns", "must be an integer");
+        f.maxTurns = v.convert<int64_t>();
+        if (*f.maxTurns < 1 || *f.maxTurns > 10000) fail("max_turns", "must be between 1 and 10000");
     }
-    atelier::optBool(b, "is_enabled");
-    if (b->has("permissions") && !b->isNull("permissions")) validatePermissions(b->get("permissions"));
-    if (b->has("config") && !b->isNull("config")) validateConfig(b->get("config"));
-    if (b->has("provider_config") && !b->isNull("provider_config") && !isObject(b->get("provider_config")))
-        fail("provider_config", "must be an object");
+    if (b->has("is_enabled") && !b->isNull("is_enabled")) {
+        if (!b->get("is_enabled").isBoolean()) fail("is_enabled", "must be a boolean");
+        f.isEnabled = b->getValue<bool>("is_enabled");
+    }
+    if (b->has("permissions") && !b->isNull("permissions")) {
+        validatePermissions(b->get("permissions"));
+        f.permissions = b->getArray("permissions");
+    }
+    if (b->has("config") && !b->isNull("config")) {
+        validateConfig(b->get("config"));
+        f.config = b->getObject("config");
+    }
+    if (b->has("provider_config") && !b->isNull("provider_config")) {
+        if (!isObject(b->get("provider_config"))) fail("provider_config", "must be an object");
+        f.providerConfig = b->getObject("provider_config");
+    }
+    // Text fields: an update may not null the required ones.
+    auto text = [&](const char* key, std::optional<std::string>& out) {
+        if (!b->has(key)) return;
+        if (b->isNull(key)) {
+            if (!creating) fail(key, "must not be null");
+            return;
+        }
+        out = b->getValue<std::string>(key);
+    };
+    if (atelier::has(b, "id")) f.id = b->getValue<std::string>("id");
+    text("name", f.name);
+    text("description", f.description);
+    text("system_prompt", f.systemPrompt);
+    text("instructions", f.instructions);
+    text("allowed_tools", f.allowedTools);
+    text("role", f.role);
+    text("slug", f.slug);
+    text("cli_name", f.cliName);
+    if (atelier::has(b, "plugin_id")) f.pluginId = b->getValue<std::string>("plugin_id");
+    f.modelGiven = b->has("model");
+    if (atelier::has(b, "model")) f.model = b->getValue<std::string>("model");
+    f.projectIdGiven = b->has("project_id");
+    if (atelier::has(b, "project_id")) f.projectId = b->getValue<std::string>("project_id");
+    return f;
 }
 
 void AgentStore::checkProject(const std::string& projectId) const {
     auto r = host_.call("GET", "/api/projects/" + projectId);
-    if (r.status == 404) throw atelier::notFound("Project not found", "PROJECT_NOT_FOUND");
-    if (r.status != 200) throw atelier::HttpError(502, "PROJECTS_UNAVAILABLE", "Could not look up the project");
+    if (r.status == 404) throw notFound("Project not found", "PROJECT_NOT_FOUND");
+    if (r.status != 200)
+        throw DomainError(DomainError::Kind::Upstream, "PROJECTS_UNAVAILABLE", "Could not look up the project");
 }
 
 std::string AgentStore::uniqueSlug(const std::string& base) const {
@@ -191,41 +230,41 @@ std::string AgentStore::uniqueSlug(const std::string& base) const {
     return slug;
 }
 
-JsonObject AgentStore::create(const JsonObject& b) {
-    validateFields(b, true);
-    std::string id = b->has("id") && !b->isNull("id") ? b->getValue<std::string>("id") : atelier::newUuid();
-    if (db_.one("SELECT 1 FROM agents_definitions WHERE id = ?", {id})) throw atelier::conflict("Agent id already exists", "AGENT_EXISTS");
-    std::string name = b->getValue<std::string>("name");
+JsonObject AgentStore::create(const AgentFields& f) {
+    if (!f.name) fail("name", "is required");
+    std::string id = f.id.value_or(atelier::newUuid());
+    if (db_.one("SELECT 1 FROM agents_definitions WHERE id = ?", {id}))
+        throw conflict("Agent id already exists", "AGENT_EXISTS");
+    std::string name = *f.name;
     std::string slug;
-    if (atelier::has(b, "slug")) {
-        slug = b->getValue<std::string>("slug");
+    if (f.slug) {
+        slug = *f.slug;
         if (db_.one("SELECT 1 FROM agents_definitions WHERE slug = ?", {slug}))
-            throw atelier::conflict("An agent with slug '" + slug + "' already exists", "SLUG_EXISTS");
+            throw conflict("An agent with slug '" + slug + "' already exists", "SLUG_EXISTS");
     } else {
         slug = uniqueSlug(atelier::slugify(name));
     }
-    auto projectId = atelier::optString(b, "project_id");
+    const auto& projectId = f.projectId;
     if (projectId) checkProject(*projectId);
-    JsonObject config = obj(b, "config");
-    if (!config) config = makeObject();
-    std::string cli = str(b, "cli_name");
+    JsonObject config = f.config ? f.config : makeObject();
+    std::string cli = f.cliName.value_or("");
     if (cli.empty()) cli = str(config, "backend_type", "claude-code");
-    std::optional<std::string> model = atelier::optString(b, "model");
+    std::optional<std::string> model = f.model;
     if (!model && config->has("model") && config->get("model").isString()) model = config->getValue<std::string>("model");
-    JsonArray perms = atelier::has(b, "permissions") ? b->getArray("permissions") : makeArray();
-    JsonObject provider = obj(b, "provider_config");
-    if (!provider) provider = makeObject();
-    auto pluginId = atelier::optString(b, "plugin_id");
+    JsonArray perms = f.permissions ? f.permissions : makeArray();
+    JsonObject provider = f.providerConfig ? f.providerConfig : makeObject();
+    const auto& pluginId = f.pluginId;
+    std::string description = f.description.value_or("");
     std::string now = atelier::nowIso();
 
     db_.exec(
         "INSERT INTO agents_definitions (id, slug, name, description, system_prompt, permissions, config, is_enabled,"
         " project_id, plugin_id, cli_name, model, instructions, allowed_tools, max_turns, provider_config, role,"
         " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        {id, slug, name, str(b, "description"), str(b, "system_prompt"), atelier::toJson(perms), atelier::toJson(config),
-         atelier::optBool(b, "is_enabled").value_or(true), projectId, pluginId, cli, model, str(b, "instructions"),
-         str(b, "allowed_tools", "Read,Edit,Write,Bash,Glob,Grep"), atelier::optInt(b, "max_turns").value_or(100),
-         atelier::toJson(provider), str(b, "role", "builder"), now, now});
+        {id, slug, name, description, f.systemPrompt.value_or(""), atelier::toJson(perms), atelier::toJson(config),
+         f.isEnabled.value_or(true), projectId, pluginId, cli, model, f.instructions.value_or(""),
+         f.allowedTools.value_or("Read,Edit,Write,Bash,Glob,Grep"), f.maxTurns.value_or(100), atelier::toJson(provider),
+         f.role.value_or("builder"), now, now});
     auto created = *get(id);
     if (pluginId) {
         // A plugin-managed agent remembers its shipped definition for reset-to-plugin-defaults.
@@ -236,7 +275,7 @@ JsonObject AgentStore::create(const JsonObject& b) {
     profile->set("id", id);
     profile->set("type", "agent");
     profile->set("name", name);
-    if (!str(b, "description").empty()) profile->set("description", str(b, "description"));
+    if (!description.empty()) profile->set("description", description);
     auto pr = host_.call("POST", "/api/profiles", atelier::toJson(profile));
     if (pr.status == 201 || pr.status == 200 || pr.status == 409) {
         db_.exec("UPDATE agents_definitions SET profile_id = ? WHERE id = ?", {id, id});
@@ -244,55 +283,56 @@ JsonObject AgentStore::create(const JsonObject& b) {
     return *get(id);
 }
 
-JsonObject AgentStore::update(const std::string& id, const JsonObject& b) {
+JsonObject AgentStore::update(const std::string& id, const AgentFields& f) {
     auto existing = get(id);
-    if (!existing) throw atelier::notFound("Agent not found", "AGENT_NOT_FOUND");
-    validateFields(b, false);
-    if (atelier::has(b, "slug")) {
-        std::string slug = b->getValue<std::string>("slug");
-        if (db_.one("SELECT 1 FROM agents_definitions WHERE slug = ? AND id <> ?", {slug, id}))
-            throw atelier::conflict("An agent with slug '" + slug + "' already exists", "SLUG_EXISTS");
-    }
-    if (atelier::has(b, "project_id")) checkProject(b->getValue<std::string>("project_id"));
+    if (!existing) throw notFound("Agent not found", "AGENT_NOT_FOUND");
+    if (f.id) fail("id", "cannot be changed");
+    if (f.slug && db_.one("SELECT 1 FROM agents_definitions WHERE slug = ? AND id <> ?", {*f.slug, id}))
+        throw conflict("An agent with slug '" + *f.slug + "' already exists", "SLUG_EXISTS");
+    if (f.projectId) checkProject(*f.projectId);
 
     std::vector<std::string> sets;
     std::vector<atelier::Param> params;
-    auto setText = [&](const std::string& key) {
-        if (!b->has(key)) return;
-        sets.push_back(key + " = ?");
-        if (b->isNull(key)) params.emplace_back(nullptr);
-        else params.emplace_back(b->getValue<std::string>(key));
+    auto setText = [&](const std::string& column, const std::optional<std::string>& v, bool given) {
+        if (!given) return;
+        sets.push_back(column + " = ?");
+        params.emplace_back(v ? atelier::Param(*v) : atelier::Param(nullptr));
     };
-    for (auto k : {"name", "description", "system_prompt", "instructions", "allowed_tools", "role", "slug", "cli_name"}) {
-        if (b->has(k) && b->isNull(k)) fail(k, "must not be null");
-        setText(k);
-    }
-    setText("model");
-    setText("project_id");
-    if (b->has("max_turns") && !b->isNull("max_turns")) {
+    for (auto& [column, v] : std::initializer_list<std::pair<const char*, const std::optional<std::string>*>>{
+             {"name", &f.name},
+             {"description", &f.description},
+             {"system_prompt", &f.systemPrompt},
+             {"instructions", &f.instructions},
+             {"allowed_tools", &f.allowedTools},
+             {"role", &f.role},
+             {"slug", &f.slug},
+             {"cli_name", &f.cliName}})
+        setText(column, *v, v->has_value());
+    setText("model", f.model, f.modelGiven);
+    setText("project_id", f.projectId, f.projectIdGiven);
+    if (f.maxTurns) {
         sets.push_back("max_turns = ?");
-        params.emplace_back(*atelier::optInt(b, "max_turns"));
+        params.emplace_back(*f.maxTurns);
     }
-    if (b->has("is_enabled") && !b->isNull("is_enabled")) {
+    if (f.isEnabled) {
         sets.push_back("is_enabled = ?");
-        params.emplace_back(*atelier::optBool(b, "is_enabled"));
+        params.emplace_back(*f.isEnabled);
     }
-    if (b->has("permissions") && !b->isNull("permissions")) {
+    if (f.permissions) {
         sets.push_back("permissions = ?");
-        params.emplace_back(atelier::toJson(b->get("permissions")));
+        params.emplace_back(atelier::toJson(f.permissions));
     }
-    if (b->has("config") && !b->isNull("config")) {
+    if (f.config) {
         sets.push_back("config = ?");
-        params.emplace_back(atelier::toJson(b->get("config")));
-        auto c = b->getObject("config");
-        if (!b->has("cli_name") && c->has("backend_type") && !c->isNull("backend_type")) {
+        params.emplace_back(atelier::toJson(f.config));
+        if (!f.cliName && f.config->has("backend_type") && !f.config->isNull("backend_type")) {
             sets.push_back("cli_name = ?");
-            params.emplace_back(c->getValue<std::string>("backend_type"));
+            params.emplace_back(f.config->getValue<std::string>("backend_type"));
         }
     }
-    if (b->has("provider_config") && !b->isNull("provider_config")) {
+    if (f.providerConfig) {
         sets.push_back("provider_config = ?");
-        params.emplace_back(atelier::toJson(b->get("provider_config")));
+        params.emplace_back(atelier::toJson(f.providerConfig));
     }
     sets.push_back("updated_at = ?");
     params.emplace_back(atelier::nowIso());
@@ -305,7 +345,7 @@ JsonObject AgentStore::update(const std::string& id, const JsonObject& b) {
 
 void AgentStore::remove(const std::string& id) {
     auto r = db_.exec("DELETE FROM agents_definitions WHERE id = ?", {id});
-    if (r.changes == 0) throw atelier::notFound("Agent not found", "AGENT_NOT_FOUND");
+    if (r.changes == 0) throw notFound("Agent not found", "AGENT_NOT_FOUND");
 }
 
 std::optional<JsonObject> AgentStore::get(const std::string& id) const {
@@ -354,8 +394,8 @@ JsonArray AgentStore::list(const AgentFilter& f) const {
 
 JsonObject AgentStore::resetToPluginDefaults(const std::string& id) {
     auto row = db_.one("SELECT plugin_defaults FROM agents_definitions WHERE id = ?", {id});
-    if (!row) throw atelier::notFound("Agent not found", "AGENT_NOT_FOUND");
-    if (row->isNull("plugin_defaults")) throw atelier::conflict("Agent has no plugin defaults", "NO_PLUGIN_DEFAULTS");
+    if (!row) throw notFound("Agent not found", "AGENT_NOT_FOUND");
+    if (row->isNull("plugin_defaults")) throw conflict("Agent has no plugin defaults", "NO_PLUGIN_DEFAULTS");
     auto d = parseObjectOr(row->text("plugin_defaults"));
     db_.exec(
         "UPDATE agents_definitions SET name=?, description=?, system_prompt=?, permissions=?, config=?, is_enabled=?,"
@@ -470,18 +510,18 @@ JsonObject AgentStore::exportTo(const std::string& directory, const std::vector<
     } else {
         for (auto& id : ids) {
             auto a = get(id);
-            if (!a) throw atelier::notFound("Agent not found: " + id, "AGENT_NOT_FOUND");
+            if (!a) throw notFound("Agent not found: " + id, "AGENT_NOT_FOUND");
             selected.push_back(*a);
         }
     }
     fs::create_directories(norm, ec);
-    if (ec) throw badRequest("Cannot create directory: " + ec.message(), "EXPORT_FAILED");
+    if (ec) throw invalidInput("Cannot create directory: " + ec.message(), "EXPORT_FAILED");
     auto files = makeArray();
     for (auto& a : selected) {
         fs::path file = norm / (str(a, "slug") + ".md");
         std::ofstream out(file, std::ios::trunc);
         out << toMarkdown(a);
-        if (!out) throw badRequest("Cannot write " + file.string(), "EXPORT_FAILED");
+        if (!out) throw invalidInput("Cannot write " + file.string(), "EXPORT_FAILED");
         files->add(file.string());
     }
     auto res = makeObject();

@@ -28,14 +28,32 @@ struct AgentFilter {
     int64_t offset = 0;
 };
 
+// An agent definition as a create or an update gives it. Text fields are set when given; a
+// `…Given` flag marks a field an update names with null (which clears it).
+struct AgentFields {
+    std::optional<std::string> id, slug, name, description, systemPrompt, instructions, allowedTools, role, cliName,
+        pluginId;
+    std::optional<std::string> model, projectId;
+    bool modelGiven = false, projectIdGiven = false;
+    std::optional<int64_t> maxTurns;
+    std::optional<bool> isEnabled;
+    JsonArray permissions;      // null when not given
+    JsonObject config;          // null when not given
+    JsonObject providerConfig;  // null when not given
+};
+// Decodes and validates a definition (a request body): types, UUID id, kebab-case slug, the
+// known backends, the permission and config documents. `creating` requires the name and
+// refuses nothing else; an update refuses an id and null for a text field.
+AgentFields parseAgentFields(const JsonObject& body, bool creating);
+
 class AgentStore {
 public:
     AgentStore(atelier::Db db, atelier::Host host) : db_(db), host_(host) {}
 
     static std::vector<std::string> migrations();
 
-    JsonObject create(const JsonObject& body);
-    JsonObject update(const std::string& id, const JsonObject& body);
+    JsonObject create(const AgentFields& f);
+    JsonObject update(const std::string& id, const AgentFields& f);
     void remove(const std::string& id);
     std::optional<JsonObject> get(const std::string& id) const;
     std::optional<JsonObject> bySlug(const std::string& slug, const std::optional<std::string>& pluginId) const;
@@ -51,7 +69,6 @@ public:
 
 private:
     JsonObject rowToJson(const atelier::Row& r) const;
-    void validateFields(const JsonObject& body, bool creating) const;
     void checkProject(const std::string& projectId) const;
     std::string uniqueSlug(const std::string& base) const;
 

@@ -428,21 +428,21 @@ JsonObject cliInstall(const CliSpec& spec) {
         argv = {brew, "install", spec.brewPackage};
         via = "brew";
     } else {
-        throw atelier::badRequest("Cannot install " + spec.label + ": neither npm nor Homebrew (brew) is installed",
-                                  "PACKAGE_MANAGER_MISSING");
+        throw invalidInput("Cannot install " + spec.label + ": neither npm nor Homebrew (brew) is installed",
+                           "PACKAGE_MANAGER_MISSING");
     }
     std::string output;
     ExitStatus st;
     try {
         st = runCapture(argv, output, 600000);
     } catch (const std::exception& e) {
-        throw atelier::badRequest(std::string("Install failed: ") + e.what(), "INSTALL_FAILED");
+        throw invalidInput(std::string("Install failed: ") + e.what(), "INSTALL_FAILED");
     }
     if (!st.ok()) {
         if (output.size() > 2000) output = output.substr(output.size() - 2000);
-        throw atelier::badRequest(via + " install of " + (via == "npm" ? spec.npmPackage : spec.brewPackage) + " failed (" +
-                                      st.describe() + "): " + output,
-                                  "INSTALL_FAILED");
+        throw invalidInput(via + " install of " + (via == "npm" ? spec.npmPackage : spec.brewPackage) + " failed (" +
+                               st.describe() + "): " + output,
+                           "INSTALL_FAILED");
     }
     auto o = makeObject();
     o->set("success", true);

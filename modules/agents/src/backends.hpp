@@ -79,7 +79,7 @@ std::string defaultModelFor(const std::string& backend, const JsonObject& module
 
 // OpenKit's CLI status object; `installed` from PATH / login shell.
 JsonObject cliStatus(const CliSpec& spec);
-// Installs through npm (preferred) or Homebrew. Throws HttpError 400 naming what is missing.
+// Installs through npm (preferred) or Homebrew. Throws DomainError (Invalid) naming what is missing.
 JsonObject cliInstall(const CliSpec& spec);
 
 }  // namespace agents

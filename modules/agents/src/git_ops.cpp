@@ -1,7 +1,6 @@
 #include "git_ops.hpp"
 
-#include <git2.h>
-
+#include <atelier/shared/git.hpp>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -10,29 +9,20 @@ namespace agents::git {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-    const git_error* e = git_error_last();
-    throw Error(what + (e && e->message ? std::string(": ") + e->message : std::string()));
-}
+[[noreturn]] void fail(const std::string& what) { throw Error(what + ": " + ::atelier::git::lastError()); }
 void check(int rc, const std::string& what) {
     if (rc < 0) fail(what);
 }
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-    void operator()(T* p) const {
-        if (p) F(p);
-    }
-};
-using Repo = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
-using Diff = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
-using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using Tree = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-using Index = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
-using Ref = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
-using Sig = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
-using Remote = std::unique_ptr<git_remote, Deleter<git_remote, git_remote_free>>;
-using Obj = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using ::atelier::git::Commit;
+using ::atelier::git::Diff;
+using ::atelier::git::Index;
+using ::atelier::git::Ref;
+using ::atelier::git::Remote;
+using ::atelier::git::Repo;
+using ::atelier::git::Tree;
+using Sig = ::atelier::git::Signature;
+using Obj = ::atelier::git::Object;
 
 Repo open(const std::string& path) {
     git_repository* r = nullptr;
@@ -69,9 +59,6 @@ const char* statusName(git_delta_t s) {
 }
 
 }  // namespace
-
-void init() { git_libgit2_init(); }
-void shutdown() { git_libgit2_shutdown(); }
 
 std::string headCommit(const std::string& worktree) {
     auto repo = open(worktree);

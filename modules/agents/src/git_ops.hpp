@@ -12,9 +12,6 @@ struct Error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-void init();
-void shutdown();
-
 std::string headCommit(const std::string& worktree);
 std::string currentBranch(const std::string& worktree);
 bool isDirty(const std::string& worktree);

@@ -13,7 +13,7 @@ HookEffect interpretHook(const JsonObject& p) {
         }
     }
     if (e.eventName.empty())
-        throw atelier::badRequest("hook_event_name is required", "VALIDATION_ERROR", {{"hook_event_name", "is required"}});
+        throw invalidInput("hook_event_name is required", "VALIDATION_ERROR", {{"hook_event_name", "is required"}});
     if (!str(p, "session_id").empty()) e.sessionId = str(p, "session_id");
     // Gemini CLI names its tool hooks BeforeTool/AfterTool.
     if (e.eventName == "BeforeTool") e.eventName = "PreToolUse";

@@ -25,7 +25,7 @@ struct HookEffect {
     std::string toolUseId;
 };
 
-// Throws atelier::HttpError 400 when the payload has no event name.
+// Throws DomainError (Invalid) when the payload has no event name.
 HookEffect interpretHook(const JsonObject& payload);
 // The JSON the CLI reads on stdout for this hook, given a permission decision if any.
 JsonObject hookReply(const HookEffect& effect, const std::string& decision, const std::string& message);

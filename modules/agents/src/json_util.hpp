@@ -3,8 +3,9 @@
 
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
 #include <string>
+
+#include "domain_error.hpp"
 
 namespace agents {
 

@@ -1,15 +1,16 @@
 // agents module: registration of every route, hook and timer. Domain logic lives in
 // agent_store (definitions), run_engine (runs, hooks, git), run_events (log + SSE),
 // backends (CLIs), sessions (Kombuse chat sessions).
+#include <atelier/shared/git.hpp>
+#include <memory>
+#include <set>
+
 #include "agent_store.hpp"
 #include "backends.hpp"
 #include "git_ops.hpp"
 #include "run_engine.hpp"
 #include "run_events.hpp"
 #include "sessions.hpp"
-
-#include <memory>
-#include <set>
 
 namespace agents {
 
@@ -32,13 +33,31 @@ std::optional<std::string> queryStr(const Request& req, const std::string& name)
     return v;
 }
 
+// ---- request bodies → the domain's typed requests
+
+NewRun parseNewRun(const atelier::JsonObject& b) {
+    NewRun r;
+    r.agentId = atelier::requireString(b, "agent_id");
+    r.task = atelier::requireString(b, "task");
+    r.sourceBranch = atelier::optString(b, "source_branch").value_or("HEAD");
+    r.parentRunId = atelier::optString(b, "parent_run_id");
+    r.notify = atelier::optBool(b, "notify").value_or(false);
+    r.model = atelier::optString(b, "model");
+    r.projectId = atelier::optString(b, "project_id");
+    return r;
+}
+
+bool parseNotify(const atelier::JsonObject& b) {
+    if (!atelier::has(b, "notify"))
+        throw atelier::badRequest("notify is required", "VALIDATION_ERROR", {{"notify", "is required"}});
+    return *atelier::optBool(b, "notify");
+}
 
 }  // namespace
 
-class AgentsModule : public atelier::Module {
+class AgentsModule : public atelier::shared::DomainModule {
 public:
     void init() override {
-        git::init();
         std::vector<std::string> steps;
         for (const auto& list : {AgentStore::migrations(), RunEventLog::migrations(), RunEngine::migrations(),
                                  SessionStore::migrations()})
@@ -66,12 +85,11 @@ public:
         runs_->stopAll();
         events_->closeAll();
     }
-    ~AgentsModule() override {
-        runs_.reset();
-        git::shutdown();
-    }
+    ~AgentsModule() override { runs_.reset(); }
 
 private:
+    atelier::git::Library libgit2_;  // first member: outlives everything that uses libgit2
+
     void agentRoutes() {
         get("/api/agents", "List agents", [this](Request& req, Response& res) {
             AgentFilter f;
@@ -94,11 +112,15 @@ private:
             if (!a) throw atelier::notFound("Agent not found", "AGENT_NOT_FOUND");
             res.json(*a);
         });
-        post("/api/agents", "Create an agent", [this](Request& req, Response& res) { res.json(agents_->create(req.json()), 201); });
-        patch("/api/agents/:id", "Update an agent (partial)",
-              [this](Request& req, Response& res) { res.json(agents_->update(req.param("id"), req.json())); });
-        put("/api/agents/:id", "Update an agent (partial)",
-            [this](Request& req, Response& res) { res.json(agents_->update(req.param("id"), req.json())); });
+        post("/api/agents", "Create an agent", [this](Request& req, Response& res) {
+            res.json(agents_->create(parseAgentFields(req.json(), true)), 201);
+        });
+        patch("/api/agents/:id", "Update an agent (partial)", [this](Request& req, Response& res) {
+            res.json(agents_->update(req.param("id"), parseAgentFields(req.json(), false)));
+        });
+        put("/api/agents/:id", "Update an agent (partial)", [this](Request& req, Response& res) {
+            res.json(agents_->update(req.param("id"), parseAgentFields(req.json(), false)));
+        });
         del("/api/agents/:id", "Delete an agent", [this](Request& req, Response& res) {
             agents_->remove(req.param("id"));
             res.noContent();
@@ -155,7 +177,8 @@ private:
     }
 
     void runRoutes() {
-        post("/api/runs", "Create and start a run", [this](Request& req, Response& res) { res.json(runs_->create(req.json()), 201); });
+        post("/api/runs", "Create and start a run",
+             [this](Request& req, Response& res) { res.json(runs_->create(parseNewRun(req.json())), 201); });
         get("/api/runs", "List runs", [this](Request& req, Response& res) {
             RunFilter f;
             f.projectId = queryStr(req, "project_id");
@@ -172,10 +195,11 @@ private:
         });
         post("/api/runs/:id/cancel", "Cancel a running run", [this](Request& req, Response& res) { res.json(runs_->cancel(req.param("id"))); });
         post("/api/runs/:id/pause", "Pause a running run", [this](Request& req, Response& res) { res.json(runs_->pause(req.param("id"))); });
-        post("/api/runs/:id/continue", "Resume a run",
-             [this](Request& req, Response& res) { res.json(runs_->resume(req.param("id"), req.json())); });
+        post("/api/runs/:id/continue", "Resume a run", [this](Request& req, Response& res) {
+            res.json(runs_->resume(req.param("id"), atelier::optString(req.json(), "message")));
+        });
         post("/api/runs/:id/notify", "Set notification", [this](Request& req, Response& res) {
-            res.json(runs_->setNotify(req.param("id"), req.json()));
+            res.json(runs_->setNotify(req.param("id"), parseNotify(req.json())));
         });
         get("/api/runs/:id/events", "A run's events", [this](Request& req, Response& res) {
             runs_->requireRun(req.param("id"));
@@ -206,13 +230,18 @@ private:
         get("/api/runs/:id/changes", "Diff of the run's changes", [this](Request& req, Response& res) { res.json(runs_->changes(req.param("id"))); });
         get("/api/runs/:id/diff-stats", "File/insertion/deletion counts",
             [this](Request& req, Response& res) { res.json(runs_->diffStats(req.param("id"))); });
-        post("/api/runs/:id/commit", "Commit the run's changes",
-             [this](Request& req, Response& res) { res.json(runs_->commit(req.param("id"), req.json())); });
+        post("/api/runs/:id/commit", "Commit the run's changes", [this](Request& req, Response& res) {
+            res.json(runs_->commit(req.param("id"), atelier::optString(req.json(), "message")));
+        });
         post("/api/runs/:id/push", "Push the run branch", [this](Request& req, Response& res) { res.json(runs_->push(req.param("id"))); });
-        post("/api/runs/:id/pull-request", "Open a pull request (github module)",
-             [this](Request& req, Response& res) { res.json(runs_->pullRequest(req.param("id"), req.json())); });
-        post("/api/runs/:id/rename-branch", "Rename the run branch",
-             [this](Request& req, Response& res) { res.json(runs_->renameBranch(req.param("id"), req.json())); });
+        post("/api/runs/:id/pull-request", "Open a pull request (github module)", [this](Request& req, Response& res) {
+            auto b = req.json();
+            res.json(
+                runs_->pullRequest(req.param("id"), atelier::requireString(b, "title"), atelier::optString(b, "body")));
+        });
+        post("/api/runs/:id/rename-branch", "Rename the run branch", [this](Request& req, Response& res) {
+            res.json(runs_->renameBranch(req.param("id"), atelier::requireString(req.json(), "name")));
+        });
         post("/api/runs/:id/accept", "Accept: push the run branch", [this](Request& req, Response& res) { res.json(runs_->accept(req.param("id"))); });
         post("/api/runs/:id/revert", "Reset worktrees to the base commit",
              [this](Request& req, Response& res) { res.json(runs_->revert(req.param("id"))); });
@@ -222,7 +251,16 @@ private:
     }
 
     void sessionRoutes() {
-        post("/api/sessions", "Create a chat session", [this](Request& req, Response& res) { res.json(sessions_->create(req.json()), 201); });
+        post("/api/sessions", "Create a chat session", [this](Request& req, Response& res) {
+            auto b = req.json();
+            NewSession s;
+            s.backendType = atelier::optString(b, "backend_type");
+            s.modelPreference = atelier::optString(b, "model_preference");
+            s.agentId = atelier::optString(b, "agent_id");
+            s.projectId = atelier::optString(b, "project_id");
+            if (atelier::has(b, "ticket_id")) s.ticketId = b->get("ticket_id").toString();
+            res.json(sessions_->create(s), 201);
+        });
         get("/api/sessions", "List sessions", [this](Request& req, Response& res) {
             SessionFilter f;
             f.ticketId = queryStr(req, "ticket_id");
@@ -287,6 +325,4 @@ private:
 
 }  // namespace agents
 
-ATELIER_MODULE(agents::AgentsModule, "agents", "0.1.0",
-               "Agent definitions, runs over coding-agent CLIs, hook ingestion, run event streams, chat sessions",
-               {"projects", "0.1.0", ""}, {"worktrees", "0.1.0", ""})
+ATELIER_MODULE(agents::AgentsModule)

@@ -10,30 +10,14 @@
 namespace agents {
 
 namespace fs = std::filesystem;
-using atelier::badRequest;
-using atelier::conflict;
-using atelier::HttpError;
 using atelier::makeArray;
 using atelier::makeObject;
-using atelier::notFound;
+using atelier::urlEncode;
 
 namespace {
 
 const char* kAuthorName = "atelier";
 const char* kAuthorEmail = "atelier@localhost";
-
-std::string urlEncode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') out.push_back(static_cast<char>(c));
-        else {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", c);
-            out += b;
-        }
-    }
-    return out;
-}
 
 bool isActiveStatus(const std::string& s) { return s == "running" || s == "queued"; }
 
@@ -42,12 +26,13 @@ std::string firstLine(const std::string& s) {
     return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-HttpError upstreamError(const atelier::Host::CallResult& r, const std::string& what) {
+DomainError upstreamError(const atelier::Host::CallResult& r, const std::string& what) {
     auto o = r.json();
     std::string msg = o ? str(o, "error", what) : what;
     std::string code = o ? str(o, "code", "UPSTREAM_ERROR") : "UPSTREAM_ERROR";
-    int status = r.status >= 400 && r.status < 500 ? r.status : 502;
-    return HttpError(status, code, what + ": " + msg);
+    DomainError e(DomainError::Kind::Upstream, code, what + ": " + msg);
+    e.upstreamStatus = r.status >= 400 && r.status < 500 ? r.status : 502;
+    return e;
 }
 
 }  // namespace
@@ -280,7 +265,7 @@ void RunEngine::startWorker(const std::string& runId, Launch launch) {
     reapFinished();
     auto a = std::make_shared<Active>();
     std::lock_guard lock(mutex_);
-    if (stopping_) throw HttpError(503, "SHUTTING_DOWN", "The server is shutting down");
+    if (stopping_) throw DomainError(DomainError::Kind::Unavailable, "SHUTTING_DOWN", "The server is shutting down");
     auto it = active_.find(runId);
     if (it != active_.end()) {
         if (!it->second->done) throw conflict("The run is already active", "RUN_ACTIVE");
@@ -745,31 +730,32 @@ std::string RunEngine::permissionDecision(const std::string& runId, const std::s
 
 // ------------------------------------------------------------------ routes' domain
 
-JsonObject RunEngine::create(const JsonObject& body) {
-    std::string agentId = atelier::requireString(body, "agent_id");
-    std::string task = atelier::requireString(body, "task");
-    std::string source = atelier::optString(body, "source_branch").value_or("HEAD");
-    auto parent = atelier::optString(body, "parent_run_id");
-    bool notify = atelier::optBool(body, "notify").value_or(false);
-    auto modelOverride = atelier::optString(body, "model");
+JsonObject RunEngine::create(const NewRun& req) {
+    const std::string& agentId = req.agentId;
+    const std::string& task = req.task;
+    const std::string& source = req.sourceBranch;
+    const auto& parent = req.parentRunId;
+    bool notify = req.notify;
+    const auto& modelOverride = req.model;
     if (source.empty() || source.front() == '-' || (source != "HEAD" && !git::isValidBranchName(source)))
-        throw badRequest("source_branch is not a valid branch name", "VALIDATION_ERROR",
-                         {{"source_branch", "must be HEAD or a valid branch name"}});
+        throw invalidInput("source_branch is not a valid branch name", "VALIDATION_ERROR",
+                           {{"source_branch", "must be HEAD or a valid branch name"}});
     auto agent = agents_.get(agentId);
     if (!agent) throw notFound("Agent not found", "AGENT_NOT_FOUND");
     if (!(*agent)->optValue<bool>("is_enabled", true)) throw conflict("Agent is disabled", "AGENT_DISABLED");
     if (parent && !row(*parent)) throw notFound("Parent run not found", "RUN_NOT_FOUND");
-    std::string projectId = atelier::optString(body, "project_id").value_or(str(*agent, "project_id"));
+    std::string projectId = req.projectId.value_or(str(*agent, "project_id"));
     if (projectId.empty())
-        throw badRequest("project_id is required (the agent has no project)", "VALIDATION_ERROR",
-                         {{"project_id", "is required"}});
+        throw invalidInput("project_id is required (the agent has no project)", "VALIDATION_ERROR",
+                           {{"project_id", "is required"}});
     std::string cli = str(*agent, "cli_name", "claude-code");
     if (cli == "mock") {
         auto script = parseMockScript(task);
         if (!script.errors.empty()) {
             std::vector<atelier::ErrorDetail> details;
             for (auto& e : script.errors) details.push_back({"task", e});
-            throw badRequest("The mock script in the task is invalid: " + script.errors.front(), "INVALID_MOCK_SCRIPT", details);
+            throw invalidInput("The mock script in the task is invalid: " + script.errors.front(),
+                               "INVALID_MOCK_SCRIPT", details);
         }
     }
     auto pr = module_.host().call("GET", "/api/projects/" + urlEncode(projectId));
@@ -797,7 +783,7 @@ JsonObject RunEngine::create(const JsonObject& body) {
     if (repos.empty() && !localPath.empty() && fs::exists(fs::path(localPath) / ".git", ec))
         repos.push_back({"", localPath, fs::path(localPath).filename().string()});
     if (repos.empty() && cli != "mock")
-        throw badRequest("The project has no git repository to run in", "PROJECT_HAS_NO_REPOS");
+        throw invalidInput("The project has no git repository to run in", "PROJECT_HAS_NO_REPOS");
 
     std::string id = atelier::newUuid();
     std::string branch = "atelier/run-" + atelier::randomHex(8);
@@ -1006,7 +992,7 @@ void RunEngine::ensureWorktrees(const std::string& runId) {
                 fs::create_directories(fs::path(str(w, "path")).parent_path(), ec);
                 git::addWorktreeForBranch(str(w, "repo_path"), str(w, "path"), str(w, "branch", r->text("run_branch")));
             } catch (const git::Error& e) {
-                throw HttpError(409, "WORKTREE_RECREATE_FAILED", e.what());
+                throw DomainError(DomainError::Kind::Conflict, "WORKTREE_RECREATE_FAILED", e.what());
             }
         } else if (res.status != 201 && res.status != 200) {
             throw upstreamError(res, "Could not re-create the worktree for " + str(w, "repo_name"));
@@ -1018,10 +1004,9 @@ void RunEngine::ensureWorktrees(const std::string& runId) {
     if (changed) module_.db().exec("UPDATE agents_runs SET worktrees = ? WHERE id = ?", {atelier::toJson(wts), runId});
 }
 
-JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
+JsonObject RunEngine::resume(const std::string& id, const std::optional<std::string>& message) {
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
-    auto message = atelier::optString(body, "message");
     std::string status = r->text("status");
     if (isActiveStatus(status)) throw conflict("The run is still " + status, "RUN_ACTIVE");
     if (active(id) && !waitIdle(id, 5000)) throw conflict("The run is still finishing", "RUN_ACTIVE");
@@ -1031,8 +1016,8 @@ JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
     if (r->text("cli_name") == "mock" && message) {
         auto script = parseMockScript(*message);
         if (!script.errors.empty())
-            throw badRequest("The mock script in the message is invalid: " + script.errors.front(), "INVALID_MOCK_SCRIPT",
-                             {{"message", script.errors.front()}});
+            throw invalidInput("The mock script in the message is invalid: " + script.errors.front(),
+                               "INVALID_MOCK_SCRIPT", {{"message", script.errors.front()}});
     }
     ensureWorktrees(id);
     std::string prompt = message.value_or("Continue where you left off.");
@@ -1045,11 +1030,8 @@ JsonObject RunEngine::resume(const std::string& id, const JsonObject& body) {
     return get(id);
 }
 
-JsonObject RunEngine::setNotify(const std::string& id, const JsonObject& body) {
+JsonObject RunEngine::setNotify(const std::string& id, bool n) {
     requireRun(id);
-    if (!body->has("notify") || body->isNull("notify"))
-        throw badRequest("notify is required", "VALIDATION_ERROR", {{"notify", "is required"}});
-    bool n = *atelier::optBool(body, "notify");
     module_.db().exec("UPDATE agents_runs SET notify = ?, updated_at = ? WHERE id = ?", {n, atelier::nowIso(), id});
     return get(id);
 }
@@ -1136,7 +1118,9 @@ JsonObject RunEngine::changes(const std::string& id) const {
             // Fall back to the worktrees module's diff of that path.
             auto r = module_.host().call("GET", "/api/repo-diff?path=" + urlEncode(str(w, "path")) + "&base=" +
                                                     urlEncode(str(w, "base_commit")));
-            if (r.status != 200) throw HttpError(409, "WORKTREE_MISSING", std::string("Cannot diff the run's worktree: ") + e.what());
+            if (r.status != 200)
+                throw DomainError(DomainError::Kind::Conflict, "WORKTREE_MISSING",
+                                  std::string("Cannot diff the run's worktree: ") + e.what());
             auto j = r.json();
             diff = j ? str(j, "diff", r.body) : r.body;
         }
@@ -1162,7 +1146,8 @@ JsonObject RunEngine::diffStats(const std::string& id) const {
         try {
             s = git::diffStats(str(w, "path"), str(w, "base_commit"));
         } catch (const git::Error& e) {
-            throw HttpError(409, "WORKTREE_MISSING", std::string("Cannot diff the run's worktree: ") + e.what());
+            throw DomainError(DomainError::Kind::Conflict, "WORKTREE_MISSING",
+                              std::string("Cannot diff the run's worktree: ") + e.what());
         }
         files += num(s, "files");
         ins += num(s, "insertions");
@@ -1179,10 +1164,9 @@ JsonObject RunEngine::diffStats(const std::string& id) const {
     return out;
 }
 
-JsonObject RunEngine::commit(const std::string& id, const JsonObject& body) {
-    auto message = atelier::optString(body, "message");
+JsonObject RunEngine::commit(const std::string& id, const std::optional<std::string>& message) {
     if (message && message->find_first_not_of(" \t\r\n") == std::string::npos)
-        throw badRequest("message must not be empty", "VALIDATION_ERROR", {{"message", "must not be empty"}});
+        throw invalidInput("message must not be empty", "VALIDATION_ERROR", {{"message", "must not be empty"}});
     requireNotActive(id, "commit");
     auto r = row(id);
     std::string msg = message.value_or("atelier: " + firstLine(r->text("task")).substr(0, 72));
@@ -1195,7 +1179,7 @@ JsonObject RunEngine::commit(const std::string& id, const JsonObject& body) {
         try {
             sha = git::commitAll(str(w, "path"), msg, kAuthorName, kAuthorEmail);
         } catch (const git::Error& e) {
-            throw HttpError(409, "COMMIT_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Conflict, "COMMIT_FAILED", e.what());
         }
         if (sha.empty()) continue;
         auto c = makeObject();
@@ -1224,7 +1208,7 @@ JsonObject RunEngine::push(const std::string& id) {
             branch = git::currentBranch(str(w, "path"));
             git::push(str(w, "path"), branch, "origin");
         } catch (const git::Error& e) {
-            throw HttpError(400, "PUSH_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Invalid, "PUSH_FAILED", e.what());
         }
         auto p = makeObject();
         p->set("repo_name", str(w, "repo_name"));
@@ -1232,16 +1216,15 @@ JsonObject RunEngine::push(const std::string& id) {
         p->set("remote", "origin");
         pushed->add(p);
     }
-    if (pushed->size() == 0) throw badRequest("The run has no git worktree to push", "NOTHING_TO_PUSH");
+    if (pushed->size() == 0) throw invalidInput("The run has no git worktree to push", "NOTHING_TO_PUSH");
     auto out = makeObject();
     out->set("success", true);
     out->set("pushed", pushed);
     return out;
 }
 
-JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body) {
-    std::string title = atelier::requireString(body, "title");
-    auto text = atelier::optString(body, "body");
+JsonObject RunEngine::pullRequest(const std::string& id, const std::string& title,
+                                  const std::optional<std::string>& text) {
     auto r = row(id);
     if (!r) throw notFound("Run not found", "RUN_NOT_FOUND");
     auto wts = worktreesOf(id);
@@ -1258,8 +1241,9 @@ JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body)
         b->set("body", text.value_or(""));
         auto res = module_.host().call("POST", "/api/github/pull-requests", atelier::toJson(b));
         if (res.status == 404 && (res.body.find("PULL") == std::string::npos))
-            throw HttpError(501, "GITHUB_UNAVAILABLE",
-                            "Pull requests need the github module, which is not loaded; push the branch and open the PR manually");
+            throw DomainError(
+                DomainError::Kind::Unsupported, "GITHUB_UNAVAILABLE",
+                "Pull requests need the github module, which is not loaded; push the branch and open the PR manually");
         if (res.status >= 400) throw upstreamError(res, "The github module refused the pull request");
         auto j = res.json();
         if (j && !str(j, "url", str(j, "html_url")).empty())
@@ -1272,10 +1256,10 @@ JsonObject RunEngine::pullRequest(const std::string& id, const JsonObject& body)
     return out;
 }
 
-JsonObject RunEngine::renameBranch(const std::string& id, const JsonObject& body) {
-    std::string name = atelier::requireString(body, "name");
+JsonObject RunEngine::renameBranch(const std::string& id, const std::string& name) {
     if (name.front() == '-' || !git::isValidBranchName(name))
-        throw badRequest("name is not a valid branch name", "VALIDATION_ERROR", {{"name", "must be a valid branch name"}});
+        throw invalidInput("name is not a valid branch name", "VALIDATION_ERROR",
+                           {{"name", "must be a valid branch name"}});
     requireNotActive(id, "rename the branch");
     auto wts = worktreesOf(id);
     for (size_t i = 0; i < wts->size(); ++i) {
@@ -1284,7 +1268,7 @@ JsonObject RunEngine::renameBranch(const std::string& id, const JsonObject& body
             try {
                 git::renameBranch(str(w, "path"), name);
             } catch (const git::Error& e) {
-                throw HttpError(409, "RENAME_FAILED", e.what());
+                throw DomainError(DomainError::Kind::Conflict, "RENAME_FAILED", e.what());
             }
         }
         w->set("branch", name);
@@ -1311,7 +1295,7 @@ JsonObject RunEngine::revert(const std::string& id) {
         try {
             git::revertTo(str(w, "path"), str(w, "base_commit"));
         } catch (const git::Error& e) {
-            throw HttpError(409, "REVERT_FAILED", e.what());
+            throw DomainError(DomainError::Kind::Conflict, "REVERT_FAILED", e.what());
         }
     }
     return get(id);

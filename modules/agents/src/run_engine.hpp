@@ -26,6 +26,17 @@ struct RunFilter {
     int64_t limit = 100, offset = 0;
 };
 
+// A run to start: the agent, its task and where to branch from.
+struct NewRun {
+    std::string agentId;
+    std::string task;
+    std::string sourceBranch = "HEAD";
+    std::optional<std::string> parentRunId;
+    bool notify = false;
+    std::optional<std::string> model;      // overrides the agent's
+    std::optional<std::string> projectId;  // default: the agent's project
+};
+
 class RunEngine {
 public:
     RunEngine(atelier::Module& module, RunEventLog& log, AgentStore& agents);
@@ -38,22 +49,23 @@ public:
     void stopAll();  // kills every child, joins every worker; runs become interrupted
     void reapFinished();
 
-    JsonObject create(const JsonObject& body);
+    JsonObject create(const NewRun& req);
     JsonArray list(const RunFilter& f) const;
     JsonObject get(const std::string& id) const;
     void remove(const std::string& id);
     JsonObject cancel(const std::string& id);
     JsonObject pause(const std::string& id);
-    JsonObject resume(const std::string& id, const JsonObject& body);
-    JsonObject setNotify(const std::string& id, const JsonObject& body);
+    // `message` continues the CLI session (default: "continue").
+    JsonObject resume(const std::string& id, const std::optional<std::string>& message);
+    JsonObject setNotify(const std::string& id, bool notify);
     JsonObject ingestHook(const std::string& id, const JsonObject& payload);
 
     JsonObject changes(const std::string& id) const;
     JsonObject diffStats(const std::string& id) const;
-    JsonObject commit(const std::string& id, const JsonObject& body);
+    JsonObject commit(const std::string& id, const std::optional<std::string>& message);
     JsonObject push(const std::string& id);
-    JsonObject pullRequest(const std::string& id, const JsonObject& body);
-    JsonObject renameBranch(const std::string& id, const JsonObject& body);
+    JsonObject pullRequest(const std::string& id, const std::string& title, const std::optional<std::string>& body);
+    JsonObject renameBranch(const std::string& id, const std::string& name);
     JsonObject accept(const std::string& id);
     JsonObject revert(const std::string& id);
     JsonArray tasks(const std::string& id) const;

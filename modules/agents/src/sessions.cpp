@@ -4,7 +4,6 @@
 
 namespace agents {
 
-using atelier::badRequest;
 using atelier::makeArray;
 using atelier::makeObject;
 
@@ -54,23 +53,22 @@ JsonObject SessionStore::toJson(const atelier::Row& r) const {
     o->set("prompt_preview", r.var("prompt_preview"));
     return o;
 }
-
-JsonObject SessionStore::create(const JsonObject& b) {
-    auto backend = atelier::optString(b, "backend_type");
-    auto model = atelier::optString(b, "model_preference");
-    auto agentId = atelier::optString(b, "agent_id");
-    auto projectId = atelier::optString(b, "project_id");
-    auto ticketId = atelier::has(b, "ticket_id") ? std::optional<std::string>(b->get("ticket_id").toString()) : std::nullopt;
+JsonObject SessionStore::create(const NewSession& req) {
+    const auto& backend = req.backendType;
+    const auto& model = req.modelPreference;
+    const auto& agentId = req.agentId;
+    const auto& projectId = req.projectId;
+    const auto& ticketId = req.ticketId;
     if (backend && !isBackendName(*backend))
-        throw badRequest("backend_type is not a known backend", "VALIDATION_ERROR",
-                         {{"backend_type", "must be one of claude-code, codex, gemini, opencode, mock"}});
+        throw invalidInput("backend_type is not a known backend", "VALIDATION_ERROR",
+                           {{"backend_type", "must be one of claude-code, codex, gemini, opencode, mock"}});
     std::optional<JsonObject> agent;
     if (agentId) {
         agent = agents_.get(*agentId);
-        if (!agent) throw atelier::notFound("Agent not found", "AGENT_NOT_FOUND");
+        if (!agent) throw notFound("Agent not found", "AGENT_NOT_FOUND");
         bool chat = obj(*agent, "config") && obj(*agent, "config")->optValue<bool>("enabled_for_chat", false);
         if (!(*agent)->optValue<bool>("is_enabled", true) || !chat)
-            throw badRequest("The agent is not enabled for chat", "AGENT_NOT_AVAILABLE_FOR_CHAT");
+            throw invalidInput("The agent is not enabled for chat", "AGENT_NOT_AVAILABLE_FOR_CHAT");
     }
     // Resolution order: body → agent config → user default → claude-code.
     std::string resolved = backend.value_or("");
@@ -122,7 +120,7 @@ std::optional<JsonObject> SessionStore::get(const std::string& id) const {
 JsonObject SessionStore::events(const std::string& id, int64_t sinceSeq, const std::optional<std::string>& type,
                                 int64_t limit) const {
     auto s = get(id);
-    if (!s) throw atelier::notFound("Session not found", "SESSION_NOT_FOUND");
+    if (!s) throw notFound("Session not found", "SESSION_NOT_FOUND");
     std::string sid = str(*s, "id");
     std::string where = " WHERE session_id = ? AND seq > ?";
     std::vector<atelier::Param> ps{sid, sinceSeq};
@@ -153,7 +151,7 @@ JsonObject SessionStore::events(const std::string& id, int64_t sinceSeq, const s
 
 void SessionStore::remove(const std::string& id) {
     auto s = get(id);
-    if (!s) throw atelier::notFound("Session not found", "SESSION_NOT_FOUND");
+    if (!s) throw notFound("Session not found", "SESSION_NOT_FOUND");
     std::string sid = str(*s, "id");
     db_.transaction([&](const atelier::Db& tx) {
         tx.exec("DELETE FROM agents_session_events WHERE session_id = ?", {sid});

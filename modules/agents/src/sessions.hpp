@@ -18,12 +18,18 @@ struct SessionFilter {
     int64_t limit = 50, offset = 0;
 };
 
+// A chat session to open; the backend resolves body → agent config → user default.
+struct NewSession {
+    std::optional<std::string> backendType, modelPreference, agentId, projectId;
+    std::optional<std::string> ticketId;  // a number or a string in the body, kept as text
+};
+
 class SessionStore {
 public:
     SessionStore(atelier::Db db, AgentStore& agents, JsonObject config) : db_(db), agents_(agents), config_(config) {}
     static std::vector<std::string> migrations();
 
-    JsonObject create(const JsonObject& body);
+    JsonObject create(const NewSession& req);
     JsonArray list(const SessionFilter& f) const;
     std::optional<JsonObject> get(const std::string& id) const;
     JsonObject events(const std::string& id, int64_t sinceSeq, const std::optional<std::string>& type, int64_t limit) const;

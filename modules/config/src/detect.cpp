@@ -1,13 +1,12 @@
 #include "detect.hpp"
 
-#include "project_config.hpp"
-
-#include <git2.h>
-
+#include <atelier/shared/git.hpp>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "project_config.hpp"
 
 namespace atelier::config {
 
@@ -40,47 +39,42 @@ std::string runScript(const std::string& pm, const std::string& script) {
 }  // namespace
 
 std::string detectDefaultBranch(const fs::path& root) {
-    git_repository* repo = nullptr;
-    if (git_repository_open_ext(&repo, root.c_str(), 0, nullptr) != 0) return "main";
+    git_repository* rawRepo = nullptr;
+    if (git_repository_open_ext(&rawRepo, root.c_str(), 0, nullptr) != 0) return "main";
+    git::Repo repo(rawRepo);
+    // The reference `lookup` fills, owned, or null when it fails.
+    auto ref = [](auto lookup) {
+        git_reference* r = nullptr;
+        return git::Ref(lookup(&r) == 0 ? r : nullptr);
+    };
     std::string out;
-    git_reference* ref = nullptr;
-    if (git_reference_lookup(&ref, repo, "refs/remotes/origin/HEAD") == 0) {
-        if (git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC) {
-            std::string target = git_reference_symbolic_target(ref);
-            const std::string prefix = "refs/remotes/origin/";
-            if (target.rfind(prefix, 0) == 0) out = target.substr(prefix.size());
-        }
-        git_reference_free(ref);
+    if (auto origin =
+            ref([&](git_reference** r) { return git_reference_lookup(r, repo.get(), "refs/remotes/origin/HEAD"); });
+        origin && git_reference_type(origin.get()) == GIT_REFERENCE_SYMBOLIC) {
+        std::string target = git_reference_symbolic_target(origin.get());
+        const std::string prefix = "refs/remotes/origin/";
+        if (target.rfind(prefix, 0) == 0) out = target.substr(prefix.size());
+    }
+    for (const char* name : {"main", "master", "develop"}) {
+        if (!out.empty()) break;
+        if (ref([&](git_reference** r) { return git_branch_lookup(r, repo.get(), name, GIT_BRANCH_LOCAL); }))
+            out = name;
     }
     if (out.empty()) {
-        for (const char* name : {"main", "master", "develop"}) {
-            git_reference* b = nullptr;
-            if (git_branch_lookup(&b, repo, name, GIT_BRANCH_LOCAL) == 0) {
-                git_reference_free(b);
-                out = name;
-                break;
-            }
-        }
-    }
-    if (out.empty()) {
-        git_reference* head = nullptr;
-        int rc = git_repository_head(&head, repo);
-        if (rc == 0) {
-            if (git_reference_is_branch(head)) out = git_reference_shorthand(head);
-            git_reference_free(head);
+        git_reference* rawHead = nullptr;
+        int rc = git_repository_head(&rawHead, repo.get());
+        git::Ref head(rc == 0 ? rawHead : nullptr);
+        if (head) {
+            if (git_reference_is_branch(head.get())) out = git_reference_shorthand(head.get());
         } else if (rc == GIT_EUNBORNBRANCH) {
             // unborn HEAD: use the branch HEAD points at
-            git_reference* sym = nullptr;
-            if (git_reference_lookup(&sym, repo, "HEAD") == 0) {
-                if (git_reference_type(sym) == GIT_REFERENCE_SYMBOLIC) {
-                    std::string t = git_reference_symbolic_target(sym);
-                    if (t.rfind("refs/heads/", 0) == 0) out = t.substr(11);
-                }
-                git_reference_free(sym);
+            auto sym = ref([&](git_reference** r) { return git_reference_lookup(r, repo.get(), "HEAD"); });
+            if (sym && git_reference_type(sym.get()) == GIT_REFERENCE_SYMBOLIC) {
+                std::string t = git_reference_symbolic_target(sym.get());
+                if (t.rfind("refs/heads/", 0) == 0) out = t.substr(11);
             }
         }
     }
-    git_repository_free(repo);
     return out.empty() ? "main" : out;
 }
 

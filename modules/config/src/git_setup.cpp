@@ -1,10 +1,9 @@
 #include "git_setup.hpp"
 
-#include "domain_error.hpp"
-
-#include <git2.h>
-
+#include <atelier/shared/git.hpp>
 #include <memory>
+
+#include "domain_error.hpp"
 
 namespace atelier::config {
 
@@ -12,25 +11,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Free {
-    void operator()(T* p) const {
-        if (p) F(p);
-    }
-};
-using Repo = std::unique_ptr<git_repository, Free<git_repository, git_repository_free>>;
-using Ref = std::unique_ptr<git_reference, Free<git_reference, git_reference_free>>;
-using Index = std::unique_ptr<git_index, Free<git_index, git_index_free>>;
-using Tree = std::unique_ptr<git_tree, Free<git_tree, git_tree_free>>;
-using Commit = std::unique_ptr<git_commit, Free<git_commit, git_commit_free>>;
-using Sig = std::unique_ptr<git_signature, Free<git_signature, git_signature_free>>;
-using Remote = std::unique_ptr<git_remote, Free<git_remote, git_remote_free>>;
-using Config = std::unique_ptr<git_config, Free<git_config, git_config_free>>;
+using ::atelier::git::Commit;
+using ::atelier::git::Config;
+using ::atelier::git::Index;
+using ::atelier::git::Ref;
+using ::atelier::git::Remote;
+using ::atelier::git::Repo;
+using ::atelier::git::Tree;
+using Sig = ::atelier::git::Signature;
 
-std::string lastGitError() {
-    const git_error* e = git_error_last();
-    return e && e->message ? e->message : "unknown git error";
-}
+std::string lastGitError() { return ::atelier::git::lastError("unknown git error"); }
 
 Repo openRepo(const fs::path& root) {
     git_repository* r = nullptr;

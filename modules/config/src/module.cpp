@@ -1,6 +1,11 @@
 // config module: project configuration under <project>/.atelier/, detection, the setup
 // commit, branch-name / commit-message rules and agent rule files. Every route on one screen;
 // the domain code lives in the other files of this folder.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+#include <atelier/shared/git.hpp>
+#include <atelier/util.hpp>
+
 #include "agent_rules.hpp"
 #include "config_schema.hpp"
 #include "detect.hpp"
@@ -8,12 +13,6 @@
 #include "git_setup.hpp"
 #include "project_config.hpp"
 #include "rules_store.hpp"
-
-#include <atelier/active_project.hpp>
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
-#include <git2.h>
 
 namespace atelier::config {
 
@@ -66,9 +65,6 @@ std::string optStr(const JsonObject& o, const std::string& k) { return optString
 
 class ConfigModule : public Module {
 public:
-    ConfigModule() { git_libgit2_init(); }
-    ~ConfigModule() override { git_libgit2_shutdown(); }
-
     void init() override {
         get("/api/config", "Merged project configuration (defaults when no file exists)", wrap([this](Request& req, Response& res) {
             auto p = project(req);
@@ -194,6 +190,7 @@ public:
     }
 
 private:
+    git::Library libgit2_;
     ActiveProject project(const Request& req) const {
         auto p = resolveActiveProject(*this, req);
         if (p.localPath.empty())
@@ -279,6 +276,4 @@ private:
 
 }  // namespace atelier::config
 
-ATELIER_MODULE(atelier::config::ConfigModule, "config", "0.1.0",
-               "Project configuration, detection, setup commit, rules and agent rule files",
-               {"projects", "0.1.0", ""})
+ATELIER_MODULE(atelier::config::ConfigModule)

@@ -1,32 +1,18 @@
 // devservers module: each worktree's dev server side by side on offset ports. Every route and
 // hook on one screen; process supervision, ports and open targets live in the other files.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+#include <atelier/util.hpp>
+#include <filesystem>
+
 #include "devservers.hpp"
 #include "log_hub.hpp"
 #include "open_targets.hpp"
 #include "ports.hpp"
 
-#include <atelier/active_project.hpp>
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
-#include <filesystem>
-
 namespace atelier::devservers {
 
 namespace {
-
-std::string enc(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
-        else {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", c);
-            out += b;
-        }
-    }
-    return out;
-}
 
 // Another module's error answer, forwarded as is.
 [[noreturn]] void forward(const Host::CallResult& r, const std::string& fallback) {
@@ -98,16 +84,8 @@ public:
             o->set("success", true);
             res.json(o);
         }));
-        // OpenKit's path; the worktrees module may own it already (creation logs), in which
-        // case /api/devservers/:id/logs and the `worktree.logs` hook below serve the output.
-        try {
-            get("/api/worktrees/:id/logs", "Dev server output (last lines)", wrap([this](Request& req, Response& res) {
-                auto [p, wt] = worktree(req);
-                res.json(logsBody(wt));
-            }));
-        } catch (const std::exception&) {
-            host().warn("GET /api/worktrees/:id/logs is registered by another module; dev-server output is at /api/devservers/:id/logs");
-        }
+        // OpenKit's GET /api/worktrees/:id/logs belongs to the worktrees module (a requirement of
+        // this one); the dev-server ring joins its answer through the `worktree.logs` hook below.
         get("/api/devservers/:id/logs", "Dev server output of worktree :id (last lines)", wrap([this](Request& req, Response& res) {
             auto [p, wt] = worktree(req);
             res.json(logsBody(wt));
@@ -305,7 +283,7 @@ private:
     Resolved worktree(const Request& req) const {
         auto p = resolveActiveProject(*this, req);
         auto id = req.param("id");
-        auto r = host().call("GET", "/api/worktrees/" + enc(id) + "?project=" + enc(p.id));
+        auto r = host().call("GET", "/api/worktrees/" + urlEncode(id) + "?project=" + urlEncode(p.id));
         if (r.status != 200) {
             if (r.status == 404 && r.body.find("WORKTREE") == std::string::npos && r.body.find("orktree") == std::string::npos)
                 throw HttpError(404, "WORKTREE_NOT_FOUND", "Worktree \"" + id + "\" not found");
@@ -322,7 +300,7 @@ private:
     }
 
     JsonObject projectConfig(const std::string& projectId) const {
-        auto r = host().call("GET", "/api/config?project=" + enc(projectId));
+        auto r = host().call("GET", "/api/config?project=" + urlEncode(projectId));
         if (r.status != 200) forward(r, "Cannot read the project configuration");
         auto o = r.json();
         if (!o || !o->getObject("config")) throw HttpError(502, "UPSTREAM_ERROR", "The config module returned no config");
@@ -330,7 +308,7 @@ private:
     }
 
     void saveConfig(const std::string& projectId, const JsonObject& patch) const {
-        auto r = host().call("PATCH", "/api/config?project=" + enc(projectId), toJson(patch));
+        auto r = host().call("PATCH", "/api/config?project=" + urlEncode(projectId), toJson(patch));
         if (r.status != 200) forward(r, "Cannot save the project configuration");
     }
 
@@ -421,6 +399,4 @@ private:
 
 }  // namespace atelier::devservers
 
-ATELIER_MODULE(atelier::devservers::DevServersModule, "devservers", "0.1.0",
-               "Dev-server processes per worktree, port offsets, discovery, open targets",
-               {"worktrees", "0.1.0", ""}, {"config", "0.1.0", ""})
+ATELIER_MODULE(atelier::devservers::DevServersModule)

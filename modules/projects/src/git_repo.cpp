@@ -1,7 +1,6 @@
 #include "git_repo.hpp"
 
-#include <git2.h>
-
+#include <atelier/shared/git.hpp>
 #include <filesystem>
 #include <memory>
 
@@ -11,15 +10,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct RepoDeleter {
-    void operator()(git_repository* r) const { git_repository_free(r); }
-};
-using RepoPtr = std::unique_ptr<git_repository, RepoDeleter>;
+using RepoPtr = ::atelier::git::Repo;
 
-std::string lastGitError() {
-    const git_error* e = git_error_last();
-    return e && e->message ? e->message : "unknown libgit2 error";
-}
+std::string lastGitError() { return ::atelier::git::lastError(); }
 
 std::string canonical(const std::string& p) {
     std::error_code ec;

@@ -1,9 +1,8 @@
 // The projects module: one project resource serving Kombuse, Abbado and the boards product,
 // plus the active project for OpenKit-style routes. Every route is registered here; the
 // rules live in project_store.cpp (storage), git_repo.cpp (libgit2) and project_init.cpp.
-#include <git2.h>
-
 #include <atelier/sdk.hpp>
+#include <atelier/shared/git.hpp>
 #include <atelier/util.hpp>
 
 #include "git_repo.hpp"
@@ -128,7 +127,7 @@ public:
                 res.header("Content-Disposition", "attachment; filename=\"" + p.slug + ".json\"");
             }));
 
-        // ---- the active project (contract: docs/modules.md, sdk/include/atelier/active_project.hpp)
+        // ---- the active project (contract: docs/modules.md, modules/shared/include/atelier/shared/active_project.hpp)
         get("/api/active-project", "The active project: ?project=, X-Atelier-Project, or the start directory's",
             guarded([this](Request& req, Response& res) {
                 std::optional<std::string> ref;
@@ -139,8 +138,6 @@ public:
     }
 
     void start() override {
-        git_libgit2_init();
-        libgitReady_ = true;
         startDir_ = host().path(ATELIER_PATH_START_DIR);
         auto cfg = host().config();
         bool autoRegister = true;
@@ -158,12 +155,9 @@ public:
         }
     }
 
-    void stop() override {
-        if (libgitReady_) git_libgit2_shutdown();
-        libgitReady_ = false;
-    }
-
 private:
+    atelier::git::Library libgit2_;
+
     ProjectStore store() const { return ProjectStore(db()); }
 
     void emit(const std::string& type, const Project& p, const std::vector<std::string>& changes = {}) const {
@@ -234,10 +228,8 @@ private:
     }
 
     std::string startDir_;
-    bool libgitReady_ = false;
 };
 
 }  // namespace projects
 
-ATELIER_MODULE(projects::ProjectsModule, "projects", "0.1.0",
-               "Projects with repositories (Kombuse, Abbado, boards product) and the active project", )
+ATELIER_MODULE(projects::ProjectsModule)

@@ -78,5 +78,4 @@ void TerminalModule::stop() {
 
 }  // namespace atelier::terminal
 
-ATELIER_MODULE(atelier::terminal::TerminalModule, "terminal", "0.1.0",
-               "PTY terminal sessions over WebSocket (OpenKit, Abbado, KrowForge)", )
+ATELIER_MODULE(atelier::terminal::TerminalModule)

@@ -59,8 +59,8 @@ const std::set<std::string>& taskTypes() {
 std::string checkedType(const Upload& up, const std::set<std::string>& allowed) {
     if (up.data.empty()) throw validation("file", "must not be empty");
     if (up.data.size() > kMaxAttachmentBytes) {
-        throw atelier::HttpError(400, "FILE_TOO_LARGE", "File exceeds the 10 MB limit",
-                                 {{"file", "must be at most " + std::to_string(kMaxAttachmentBytes) + " bytes"}});
+        throw DomainError(DomainError::Kind::Invalid, "FILE_TOO_LARGE", "File exceeds the 10 MB limit",
+                          {{"file", "must be at most " + std::to_string(kMaxAttachmentBytes) + " bytes"}});
     }
     std::string declared = up.contentType == "image/jpg" ? "image/jpeg" : up.contentType;
     std::string sniffed = sniff(up.data);
@@ -70,9 +70,9 @@ std::string checkedType(const Upload& up, const std::set<std::string>& allowed) 
     if (!allowed.count(type) || !consistent) {
         std::string list;
         for (auto& t : allowed) list += (list.empty() ? "" : ", ") + t;
-        throw atelier::HttpError(400, "UNSUPPORTED_FILE_TYPE",
-                                 "File type " + (type.empty() ? std::string("unknown") : type) + " is not allowed",
-                                 {{"file", "must be one of " + list + " (content must match the type)"}});
+        throw DomainError(DomainError::Kind::Invalid, "UNSUPPORTED_FILE_TYPE",
+                          "File type " + (type.empty() ? std::string("unknown") : type) + " is not allowed",
+                          {{"file", "must be one of " + list + " (content must match the type)"}});
     }
     return type;
 }
@@ -113,12 +113,12 @@ int64_t Attachments::store(AttachTarget target, const std::string& filename, con
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out.write(data.data(), static_cast<std::streamsize>(data.size()));
-        if (!out) throw atelier::HttpError(507, "STORAGE_FAILED", "The file could not be stored");
+        if (!out) throw DomainError(DomainError::Kind::StorageFull, "STORAGE_FAILED", "The file could not be stored");
     }
     fs::rename(tmp, abs, ec);
     if (ec) {
         fs::remove(tmp, ec);
-        throw atelier::HttpError(507, "STORAGE_FAILED", "The file could not be stored");
+        throw DomainError(DomainError::Kind::StorageFull, "STORAGE_FAILED", "The file could not be stored");
     }
     try {
         return s_.db

@@ -11,8 +11,6 @@ namespace tickets {
 
 namespace {
 
-constexpr size_t kMaxCommentBody = 100000;
-
 struct MentionRecord {
     ParsedMention parsed;
     int64_t ticketId = 0;  // resolved target ticket for ticket mentions
@@ -121,13 +119,13 @@ JsonArray Comments::list(const std::string& projectId, int64_t number, const std
 
 JsonObject Comments::get(int64_t id) const { return commentsWithAuthors(s_.db, {requireRow(id)})->getObject(0); }
 
-JsonObject Comments::create(const std::string& projectId, int64_t number, const JsonObject& body) const {
-    auto authorId = stringField(body, "author_id", 200);
-    auto text = stringField(body, "body", kMaxCommentBody);
-    auto parentId = intField(body, "parent_id");
-    auto sessionId = optStringField(body, "kombuse_session_id", 200);
-    auto extSource = optStringField(body, "external_source", 200);
-    auto extId = optStringField(body, "external_id", 500);
+JsonObject Comments::create(const std::string& projectId, int64_t number, const NewComment& req) const {
+    const auto& authorId = req.authorId;
+    const auto& text = req.body;
+    const auto& parentId = req.parentId;
+    const auto& sessionId = req.sessionId;
+    const auto& extSource = req.externalSource;
+    const auto& extId = req.externalId;
     auto ticket = t_.requireRow(projectId, number);
     int64_t ticketId = ticket.integer("id");
     int64_t commentId = 0;
@@ -169,9 +167,9 @@ JsonObject Comments::create(const std::string& projectId, int64_t number, const 
     return get(commentId);
 }
 
-JsonObject Comments::update(int64_t id, const JsonObject& body) const {
-    auto text = stringField(body, "body", kMaxCommentBody);
-    auto updatedBy = optStringField(body, "updated_by_id", 200);
+JsonObject Comments::update(int64_t id, const CommentEdit& req) const {
+    const auto& text = req.body;
+    const auto& updatedBy = req.updatedById;
     auto row = requireRow(id);
     int64_t ticketId = row.integer("ticket_id");
     auto ticket = t_.findById(ticketId);

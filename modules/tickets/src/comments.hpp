@@ -11,6 +11,20 @@ JsonObject commentJson(const Row& r);
 // CommentWithAuthor for rows, in the same order.
 JsonArray commentsWithAuthors(const Db& db, const std::vector<Row>& rows);
 
+constexpr size_t kMaxCommentBody = 100000;
+
+struct NewComment {
+    std::string authorId;
+    std::string body;
+    std::optional<int64_t> parentId;
+    std::optional<std::string> sessionId;  // the Kombuse session that wrote it
+    std::optional<std::string> externalSource, externalId;
+};
+struct CommentEdit {
+    std::string body;
+    std::optional<std::string> updatedById;
+};
+
 struct ParentFilter {
     enum class Kind { Any, TopLevel, Parent } kind = Kind::Any;
     int64_t parentId = 0;
@@ -23,8 +37,8 @@ public:
     JsonArray list(const std::string& projectId, int64_t number, const std::optional<std::string>& authorId,
                    ParentFilter parent, int64_t limit, int64_t offset) const;
     JsonObject get(int64_t id) const;
-    JsonObject create(const std::string& projectId, int64_t number, const JsonObject& body) const;
-    JsonObject update(int64_t id, const JsonObject& body) const;
+    JsonObject create(const std::string& projectId, int64_t number, const NewComment& req) const;
+    JsonObject update(int64_t id, const CommentEdit& req) const;
     void remove(int64_t id, const std::string& actorId) const;
     JsonArray mentions(int64_t id) const;
     Row requireRow(int64_t id) const;

@@ -51,17 +51,17 @@ void Store::emit(const std::vector<PendingEvent>& events) const {
     });
 }
 
-atelier::HttpError validation(const std::string& field, const std::string& message) {
-    return atelier::HttpError(400, "VALIDATION_ERROR", field + " " + message, {{field, message}});
+DomainError validation(const std::string& field, const std::string& message) {
+    return DomainError(DomainError::Kind::Invalid, "VALIDATION_ERROR", field + " " + message, {{field, message}});
 }
-atelier::HttpError notFound(const std::string& message, const std::string& code) {
-    return atelier::HttpError(404, code, message);
+DomainError notFound(const std::string& message, const std::string& code) {
+    return DomainError(DomainError::Kind::NotFound, code, message);
 }
-atelier::HttpError conflict(const std::string& message, const std::string& code) {
-    return atelier::HttpError(409, code, message);
+DomainError conflict(const std::string& message, const std::string& code) {
+    return DomainError(DomainError::Kind::Conflict, code, message);
 }
-atelier::HttpError unprocessable(const std::string& message, const std::string& code) {
-    return atelier::HttpError(422, code, message);
+DomainError unprocessable(const std::string& message, const std::string& code) {
+    return DomainError(DomainError::Kind::Refused, code, message);
 }
 
 Nullable presence(const JsonObject& o, const std::string& key) {
@@ -84,7 +84,7 @@ std::optional<int64_t> intField(const JsonObject& o, const std::string& key) {
             return static_cast<int64_t>(d);
         }
         return v.convert<int64_t>();
-    } catch (const atelier::HttpError&) {
+    } catch (const DomainError&) {
         throw;
     } catch (...) {
         throw validation(key, "is out of range");
@@ -109,6 +109,13 @@ std::optional<std::string> optStringField(const JsonObject& o, const std::string
     auto s = v.extract<std::string>();
     if (s.size() > maxLen) throw validation(key, "must be at most " + std::to_string(maxLen) + " characters");
     return s;
+}
+
+std::optional<bool> boolField(const JsonObject& o, const std::string& key) {
+    if (!atelier::has(o, key)) return std::nullopt;
+    auto v = o->get(key);
+    if (!v.isBoolean()) throw validation(key, "must be a boolean");
+    return v.extract<bool>();
 }
 
 std::vector<int64_t> intArrayField(const JsonObject& o, const std::string& key) {

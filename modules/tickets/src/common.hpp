@@ -1,13 +1,14 @@
 // Shared pieces of the tickets domain: the store context (database, event publisher, hook
-// runner), validation errors and small JSON/SQL helpers. Nothing here knows about HTTP
-// requests or responses; errors are the SDK's uniform HttpError values.
+// runner), domain errors and small JSON/SQL helpers. Nothing here knows about HTTP requests,
+// responses or statuses: the registration layer (module.cpp) maps DomainError kinds.
 #pragma once
 
 #include <atelier/sdk.hpp>
+#include <atelier/shared/domain_error.hpp>
 #include <atelier/util.hpp>
-
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ using atelier::JsonArray;
 using atelier::JsonObject;
 using atelier::Param;
 using atelier::Row;
+using atelier::urlEncode;
 using Var = Poco::Dynamic::Var;
 
 // A process-wide strictly increasing sequence (microseconds since the epoch, bumped on
@@ -46,10 +48,11 @@ struct Store {
 };
 
 // ---- errors
-atelier::HttpError validation(const std::string& field, const std::string& message);
-atelier::HttpError notFound(const std::string& message, const std::string& code);
-atelier::HttpError conflict(const std::string& message, const std::string& code);
-atelier::HttpError unprocessable(const std::string& message, const std::string& code);
+using DomainError = atelier::shared::DomainError;
+DomainError validation(const std::string& field, const std::string& message);
+DomainError notFound(const std::string& message, const std::string& code);
+DomainError conflict(const std::string& message, const std::string& code);
+DomainError unprocessable(const std::string& message, const std::string& code);
 
 // ---- JSON field helpers (throw validation errors)
 std::optional<int64_t> intField(const JsonObject& o, const std::string& key);
@@ -61,6 +64,7 @@ struct Nullable {
 Nullable presence(const JsonObject& o, const std::string& key);
 std::string stringField(const JsonObject& o, const std::string& key, size_t maxLen);
 std::optional<std::string> optStringField(const JsonObject& o, const std::string& key, size_t maxLen);
+std::optional<bool> boolField(const JsonObject& o, const std::string& key);
 std::vector<int64_t> intArrayField(const JsonObject& o, const std::string& key);
 std::vector<std::string> stringArrayField(const JsonObject& o, const std::string& key);
 

@@ -11,8 +11,8 @@ bool validColor(const std::string& c) {
     return std::all_of(c.begin() + 1, c.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)) != 0; });
 }
 
-std::string colorField(const JsonObject& body) {
-    auto c = optStringField(body, "color", 16);
+// A colour in lower case; grey when none is given.
+std::string normalColor(const std::optional<std::string>& c) {
     if (!c) return "#808080";
     if (!validColor(*c)) throw validation("color", "must be a hex colour #rrggbb");
     std::string out = *c;
@@ -70,10 +70,10 @@ JsonArray Labels::list(const std::string& projectId, const LabelQuery& q) const 
 
 JsonObject Labels::get(int64_t id) const { return labelJson(requireRow(id)); }
 
-JsonObject Labels::create(const std::string& projectId, const JsonObject& body) const {
-    auto name = stringField(body, "name", 100);
-    auto color = colorField(body);
-    auto description = optStringField(body, "description", 2000);
+JsonObject Labels::create(const std::string& projectId, const NewLabel& req) const {
+    const auto& name = req.name;
+    auto color = normalColor(req.color);
+    const auto& description = req.description;
     auto now = nowIso();
     int64_t id = 0;
     s_.db.transaction([&](const Db& tx) {
@@ -92,15 +92,14 @@ JsonObject Labels::create(const std::string& projectId, const JsonObject& body) 
     return get(id);
 }
 
-JsonObject Labels::update(int64_t id, const JsonObject& body) const {
+JsonObject Labels::update(int64_t id, const LabelUpdate& req) const {
     auto row = requireRow(id);
-    std::optional<std::string> name;
-    if (presence(body, "name").present) name = stringField(body, "name", 100);
+    const auto& name = req.name;
     std::optional<std::string> color;
-    if (presence(body, "color").present) color = colorField(body);
-    auto descP = presence(body, "description");
-    auto description = optStringField(body, "description", 2000);
-    auto enabled = atelier::optBool(body, "is_enabled");
+    if (req.colorP.present) color = normalColor(req.color);
+    const auto& descP = req.descriptionP;
+    const auto& description = req.description;
+    const auto& enabled = req.isEnabled;
     if (!name && !color && !descP.present && !enabled) throw validation("body", "must contain at least one field to update");
     s_.db.transaction([&](const Db& tx) {
         if (name && *name != row.text("name") &&
@@ -139,8 +138,8 @@ JsonArray Labels::ticketLabels(const std::string& projectId, int64_t number) con
     return arr;
 }
 
-JsonObject Labels::addToTicket(const std::string& projectId, int64_t number, int64_t labelId, const JsonObject& body) const {
-    auto addedBy = optStringField(body, "added_by_id", 200);
+JsonObject Labels::addToTicket(const std::string& projectId, int64_t number, int64_t labelId,
+                               const std::optional<std::string>& addedBy) const {
     auto t = t_.requireRow(projectId, number);
     auto label = requireRow(labelId);
     if (label.text("project_id") != projectId) throw validation("labelId", "is not a label of this project");
@@ -168,8 +167,8 @@ JsonObject Labels::addToTicket(const std::string& projectId, int64_t number, int
     return o;
 }
 
-void Labels::removeFromTicket(const std::string& projectId, int64_t number, int64_t labelId, const JsonObject& body) const {
-    auto removedBy = optStringField(body, "removed_by_id", 200);
+void Labels::removeFromTicket(const std::string& projectId, int64_t number, int64_t labelId,
+                              const std::optional<std::string>& removedBy) const {
     auto t = t_.requireRow(projectId, number);
     auto label = requireRow(labelId);
     int64_t ticketId = t.integer("id");

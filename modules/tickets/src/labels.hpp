@@ -9,6 +9,19 @@ namespace tickets {
 
 JsonObject labelJson(const Row& r);
 
+struct NewLabel {
+    std::string name;
+    std::optional<std::string> color;  // #rrggbb, any case; default grey
+    std::optional<std::string> description;
+};
+struct LabelUpdate {
+    std::optional<std::string> name, color;
+    Nullable colorP;        // named; null resets to the default
+    Nullable descriptionP;  // named, null included (null clears)
+    std::optional<std::string> description;
+    std::optional<bool> isEnabled;
+};
+
 struct LabelQuery {
     std::optional<std::string> search;
     std::string sort = "name";  // name | usage
@@ -22,14 +35,16 @@ public:
 
     JsonArray list(const std::string& projectId, const LabelQuery& q) const;
     JsonObject get(int64_t id) const;
-    JsonObject create(const std::string& projectId, const JsonObject& body) const;
-    JsonObject update(int64_t id, const JsonObject& body) const;
+    JsonObject create(const std::string& projectId, const NewLabel& req) const;
+    JsonObject update(int64_t id, const LabelUpdate& req) const;
     void remove(int64_t id) const;
     Row requireRow(int64_t id) const;
 
     JsonArray ticketLabels(const std::string& projectId, int64_t number) const;
-    JsonObject addToTicket(const std::string& projectId, int64_t number, int64_t labelId, const JsonObject& body) const;
-    void removeFromTicket(const std::string& projectId, int64_t number, int64_t labelId, const JsonObject& body) const;
+    JsonObject addToTicket(const std::string& projectId, int64_t number, int64_t labelId,
+                           const std::optional<std::string>& addedById) const;
+    void removeFromTicket(const std::string& projectId, int64_t number, int64_t labelId,
+                          const std::optional<std::string>& removedById) const;
 
     // Label ids by name in a project, creating missing ones (OpenKit task labels).
     static std::vector<int64_t> ensureByName(const Db& tx, const std::string& projectId, const std::vector<std::string>& names);

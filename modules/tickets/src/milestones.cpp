@@ -26,8 +26,7 @@ JsonObject milestoneJson(const Row& r) {
     return o;
 }
 
-std::optional<std::string> dueDate(const JsonObject& body) {
-    auto d = optStringField(body, "due_date", 40);
+const std::optional<std::string>& checkedDueDate(const std::optional<std::string>& d) {
     if (d && !validIsoDate(*d)) throw validation("due_date", "must be an ISO 8601 date (YYYY-MM-DD)");
     return d;
 }
@@ -65,10 +64,10 @@ JsonArray Milestones::list(const std::string& projectId, const std::optional<std
 
 JsonObject Milestones::get(int64_t id) const { return milestoneJson(requireRow(id)); }
 
-JsonObject Milestones::create(const std::string& projectId, const JsonObject& body) const {
-    auto title = stringField(body, "title", 300);
-    auto description = optStringField(body, "description", 10000);
-    auto due = dueDate(body);
+JsonObject Milestones::create(const std::string& projectId, const NewMilestone& req) const {
+    const auto& title = req.title;
+    const auto& description = req.description;
+    const auto& due = checkedDueDate(req.dueDate);
     auto now = nowIso();
     auto id = s_.db
                   .one(
@@ -83,19 +82,14 @@ JsonObject Milestones::create(const std::string& projectId, const JsonObject& bo
     return get(id);
 }
 
-JsonObject Milestones::update(int64_t id, const JsonObject& body) const {
+JsonObject Milestones::update(int64_t id, const MilestoneUpdate& req) const {
     auto row = requireRow(id);
-    std::optional<std::string> title;
-    if (presence(body, "title").present) title = stringField(body, "title", 300);
-    auto descP = presence(body, "description");
-    auto description = optStringField(body, "description", 10000);
-    auto dueP = presence(body, "due_date");
-    auto due = dueDate(body);
-    std::optional<std::string> status;
-    if (presence(body, "status").present) {
-        status = optStringField(body, "status", 16);
-        if (!status || (*status != "open" && *status != "closed")) throw validation("status", "must be open or closed");
-    }
+    const auto& title = req.title;
+    const auto& descP = req.descriptionP;
+    const auto& description = req.description;
+    const auto& dueP = req.dueDateP;
+    const auto& due = checkedDueDate(req.dueDate);
+    const auto& status = req.status;
     if (!title && !descP.present && !dueP.present && !status) throw validation("body", "must contain at least one field to update");
     s_.db.exec("UPDATE tickets_milestones SET title = ?, description = ?, due_date = ?, status = ?, updated_at = ? WHERE id = ?",
                {title.value_or(row.text("title")), descP.present ? Param(description) : Param(row.textOpt("description")),

@@ -1,24 +1,25 @@
 // The tickets module: registration of every route, hook and migration in one screen. The
 // domain lives in the other files; this file only turns requests into domain calls.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+
 #include "attachments.hpp"
 #include "comments.hpp"
 #include "labels.hpp"
 #include "milestones.hpp"
 #include "notes.hpp"
 #include "profiles.hpp"
+#include "requests.hpp"
 #include "schema.hpp"
 #include "tasks.hpp"
 #include "tickets.hpp"
-
-#include <atelier/active_project.hpp>
-#include <atelier/sdk.hpp>
 
 using atelier::Request;
 using atelier::Response;
 
 namespace tickets {
 
-class TicketsModule : public atelier::Module {
+class TicketsModule : public atelier::shared::DomainModule {
 public:
     void init() override {
         migrate(migrations());
@@ -41,18 +42,34 @@ public:
         });
         post("/api/tickets", "Create a ticket", [this](Request& q, Response& s) {
             auto b = q.json();
-            s.json(tickets_.create(project(stringField(b, "project_id", 200)), b), 201);
+            auto p = project(stringField(b, "project_id", 200));  // an unknown project is a 404 before any field error
+            s.json(tickets_.create(p, parseNewTicket(b)), 201);
         });
         get(T, "Get a ticket", [this](Request& q, Response& s) { s.json(tickets_.get(pid(q), num(q), q.query("viewer_id"))); });
-        patch(T, "Update a ticket", [this](Request& q, Response& s) { s.json(tickets_.update(pid(q), num(q), q.json())); });
+        patch(T, "Update a ticket", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.update(p, n, parseTicketUpdate(q.json())));
+        });
         del(T, "Delete a ticket", [this](Request& q, Response& s) {
             tickets_.remove(pid(q), num(q), optStringField(q.json(), "deleted_by_id", 200).value_or(""));
             s.noContent();
         });
-        post(T + "/claim", "Claim a ticket", [this](Request& q, Response& s) { s.json(tickets_.claim(pid(q), num(q), q.json())); });
-        post(T + "/unclaim", "Release a claim", [this](Request& q, Response& s) { s.json(tickets_.unclaim(pid(q), num(q), q.json())); });
-        post(T + "/claim/extend", "Extend a claim", [this](Request& q, Response& s) { s.json(tickets_.extendClaim(pid(q), num(q), q.json())); });
-        post(T + "/view", "Mark a ticket viewed", [this](Request& q, Response& s) { s.json(tickets_.view(pid(q), num(q), q.json())); });
+        post(T + "/claim", "Claim a ticket", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.claim(p, n, parseClaim(q.json())));
+        });
+        post(T + "/unclaim", "Release a claim", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.unclaim(p, n, parseUnclaim(q.json())));
+        });
+        post(T + "/claim/extend", "Extend a claim", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.extendClaim(p, n, parseExtendClaim(q.json())));
+        });
+        post(T + "/view", "Mark a ticket viewed", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(tickets_.view(p, n, stringField(q.json(), "profile_id", 200)));
+        });
         get(T + "/timeline", "Comments and events in time order", [this](Request& q, Response& s) {
             s.json(tickets_.timeline(pid(q), num(q), q.queryInt("limit", 50, 1, 100), q.queryInt("offset", 0, 0, INT64_MAX)));
         });
@@ -70,9 +87,13 @@ public:
             s.json(comments_.list(pid(q), num(q), q.queryOpt("author_id"), pf, q.queryInt("limit", 50, 1, 100),
                                   q.queryInt("offset", 0, 0, INT64_MAX)));
         });
-        post(T + "/comments", "Add a comment", [this](Request& q, Response& s) { s.json(comments_.create(pid(q), num(q), q.json()), 201); });
+        post(T + "/comments", "Add a comment", [this](Request& q, Response& s) {
+            auto [p, n] = ticket(q);
+            s.json(comments_.create(p, n, parseNewComment(q.json())), 201);
+        });
         get("/api/comments/:id", "Get a comment", [this](Request& q, Response& s) { s.json(comments_.get(id(q, "id"))); });
-        patch("/api/comments/:id", "Edit a comment", [this](Request& q, Response& s) { s.json(comments_.update(id(q, "id"), q.json())); });
+        patch("/api/comments/:id", "Edit a comment",
+              [this](Request& q, Response& s) { s.json(comments_.update(id(q, "id"), parseCommentEdit(q.json()))); });
         del("/api/comments/:id", "Delete a comment", [this](Request& q, Response& s) {
             comments_.remove(id(q, "id"), optStringField(q.json(), "deleted_by_id", 200).value_or(""));
             s.noContent();
@@ -84,9 +105,13 @@ public:
             LabelQuery lq{q.queryOpt("search"), q.query("sort", "name"), q.queryOpt("usage_scope"), parseBool(q.queryOpt("is_enabled"), "is_enabled")};
             s.json(labels_.list(pid(q), lq));
         });
-        post("/api/projects/:projectId/labels", "Create a label", [this](Request& q, Response& s) { s.json(labels_.create(pid(q), q.json()), 201); });
+        post("/api/projects/:projectId/labels", "Create a label", [this](Request& q, Response& s) {
+            auto p = pid(q);
+            s.json(labels_.create(p, parseNewLabel(q.json())), 201);
+        });
         get("/api/labels/:id", "Get a label", [this](Request& q, Response& s) { s.json(labels_.get(id(q, "id"))); });
-        patch("/api/labels/:id", "Update a label", [this](Request& q, Response& s) { s.json(labels_.update(id(q, "id"), q.json())); });
+        patch("/api/labels/:id", "Update a label",
+              [this](Request& q, Response& s) { s.json(labels_.update(id(q, "id"), parseLabelUpdate(q.json()))); });
         del("/api/labels/:id", "Delete a label", [this](Request& q, Response& s) {
             labels_.remove(id(q, "id"));
             s.noContent();
@@ -95,18 +120,27 @@ public:
         get("/api/projects/:projectId/smart-label-ids", "Labels with an enabled trigger", [this](Request& q, Response& s) { s.json(labels_.smartLabelIds(pid(q))); });
         get(T + "/labels", "Labels of a ticket", [this](Request& q, Response& s) { s.json(labels_.ticketLabels(pid(q), num(q))); });
         post(T + "/labels/:labelId", "Add a label to a ticket", [this](Request& q, Response& s) {
-            s.json(labels_.addToTicket(pid(q), num(q), id(q, "labelId"), q.json()), 201);
+            auto [p, n] = ticket(q);
+            auto labelId = id(q, "labelId");
+            s.json(labels_.addToTicket(p, n, labelId, optStringField(q.json(), "added_by_id", 200)), 201);
         });
         del(T + "/labels/:labelId", "Remove a label from a ticket", [this](Request& q, Response& s) {
-            labels_.removeFromTicket(pid(q), num(q), id(q, "labelId"), q.json());
+            auto [p, n] = ticket(q);
+            auto labelId = id(q, "labelId");
+            labels_.removeFromTicket(p, n, labelId, optStringField(q.json(), "removed_by_id", 200));
             s.noContent();
         });
 
         // ---- milestones
         get("/api/projects/:projectId/milestones", "List milestones", [this](Request& q, Response& s) { s.json(milestones_.list(pid(q), q.queryOpt("status"))); });
-        post("/api/projects/:projectId/milestones", "Create a milestone", [this](Request& q, Response& s) { s.json(milestones_.create(pid(q), q.json()), 201); });
+        post("/api/projects/:projectId/milestones", "Create a milestone", [this](Request& q, Response& s) {
+            auto p = pid(q);
+            s.json(milestones_.create(p, parseNewMilestone(q.json())), 201);
+        });
         get("/api/milestones/:id", "Get a milestone", [this](Request& q, Response& s) { s.json(milestones_.get(id(q, "id"))); });
-        patch("/api/milestones/:id", "Update a milestone", [this](Request& q, Response& s) { s.json(milestones_.update(id(q, "id"), q.json())); });
+        patch("/api/milestones/:id", "Update a milestone", [this](Request& q, Response& s) {
+            s.json(milestones_.update(id(q, "id"), parseMilestoneUpdate(q.json())));
+        });
         del("/api/milestones/:id", "Delete a milestone", [this](Request& q, Response& s) {
             milestones_.remove(id(q, "id"));
             s.noContent();
@@ -148,9 +182,12 @@ public:
                             parseBool(q.queryOpt("has_agent"), "has_agent"), q.queryInt("limit", 100, 1, 100), q.queryInt("offset", 0, 0, INT64_MAX)};
             s.json(profiles_.list(pq));
         });
-        post("/api/profiles", "Create a profile", [this](Request& q, Response& s) { s.json(profiles_.create(q.json()), 201); });
+        post("/api/profiles", "Create a profile",
+             [this](Request& q, Response& s) { s.json(profiles_.create(parseNewProfile(q.json())), 201); });
         get("/api/profiles/:id", "Get a profile", [this](Request& q, Response& s) { s.json(profiles_.get(q.param("id"))); });
-        patch("/api/profiles/:id", "Update a profile", [this](Request& q, Response& s) { s.json(profiles_.update(q.param("id"), q.json())); });
+        patch("/api/profiles/:id", "Update a profile", [this](Request& q, Response& s) {
+            s.json(profiles_.update(q.param("id"), parseProfileUpdate(q.json())));
+        });
         del("/api/profiles/:id", "Deactivate a profile", [this](Request& q, Response& s) {
             profiles_.remove(q.param("id"));
             s.noContent();
@@ -159,7 +196,8 @@ public:
         get("/api/profiles/:profileId/settings/:key", "One profile setting", [this](Request& q, Response& s) {
             s.json(profiles_.setting(q.param("profileId"), q.param("key")));
         });
-        put("/api/profile-settings", "Set a profile setting", [this](Request& q, Response& s) { s.json(profiles_.putSetting(q.json())); });
+        put("/api/profile-settings", "Set a profile setting",
+            [this](Request& q, Response& s) { s.json(profiles_.putSetting(parseProfileSetting(q.json()))); });
         del("/api/profiles/:profileId/settings/:key", "Delete a profile setting", [this](Request& q, Response& s) {
             profiles_.deleteSetting(q.param("profileId"), q.param("key"));
             s.noContent();
@@ -238,6 +276,11 @@ private:
         throw notFound("Project " + idOrSlug + " not found", "PROJECT_NOT_FOUND");
     }
     std::string pid(const Request& q) const { return project(q.param("projectId")); }
+    // The project and number of a ticket path, resolved (404) before the body is read.
+    std::pair<std::string, int64_t> ticket(const Request& q) const {
+        auto p = pid(q);
+        return {p, num(q)};
+    }
     atelier::ActiveProject active(const Request& q) const { return atelier::resolveActiveProject(*this, q); }
 
     static int64_t num(const Request& q) { return positive(q.param("number"), "number"); }
@@ -253,8 +296,8 @@ private:
         if (auto p = q.queryOpt("project_id"); p && !p->empty()) {
             try {
                 f.projectId = project(*p);
-            } catch (const atelier::HttpError& e) {
-                if (e.status() != 404) throw;
+            } catch (const DomainError& e) {
+                if (e.kind != DomainError::Kind::NotFound) throw;
                 f.projectId = "\x01unknown";  // unknown project: empty result, not an error
             }
         }
@@ -320,6 +363,4 @@ private:
 
 }  // namespace tickets
 
-ATELIER_MODULE(tickets::TicketsModule, "tickets", "0.1.0",
-               "Tickets, comments, mentions, labels, milestones, attachments, profiles; OpenKit tasks and notes",
-               {"projects", "0.1.0", ""})
+ATELIER_MODULE(tickets::TicketsModule)

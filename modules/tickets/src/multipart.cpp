@@ -160,19 +160,6 @@ std::string safeFilename(std::string_view raw) {
     return out;
 }
 
-std::string urlEncode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
-        else {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", c);
-            out += b;
-        }
-    }
-    return out;
-}
-
 std::string contentDisposition(std::string_view kind, std::string_view filename) {
     std::string ascii;
     for (unsigned char c : filename) ascii.push_back(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '_');

@@ -37,6 +37,4 @@ std::string safeFilename(std::string_view raw);
 // `inline` or `attachment` with an ASCII fallback and an RFC 5987 UTF-8 name.
 std::string contentDisposition(std::string_view kind, std::string_view filename);
 
-std::string urlEncode(std::string_view s);
-
 }  // namespace tickets

@@ -126,7 +126,7 @@ JsonObject Notes::updateTodo(const std::string& projectId, const std::string& so
     canonicalIssueId(source, issueId);
     std::optional<std::string> text;
     if (presence(body, "text").present) text = stringField(body, "text", 2000);
-    auto checked = atelier::optBool(body, "checked");
+    auto checked = boolField(body, "checked");
     if (!text && !checked) throw validation("body", "must contain text or checked");
     auto id = canonicalIssueId(source, issueId);
     if (!s_.db.one("SELECT 1 AS x FROM tickets_notes WHERE project_id = ? AND source = ? AND issue_id = ?", {projectId, source, id}))

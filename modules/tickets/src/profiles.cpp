@@ -24,8 +24,7 @@ JsonObject settingJson(const Row& r) {
     return o;
 }
 
-std::optional<std::string> emailField(const JsonObject& body) {
-    auto e = optStringField(body, "email", 320);
+const std::optional<std::string>& checkedEmail(const std::optional<std::string>& e) {
     if (e && (e->find('@') == std::string::npos || e->find(' ') != std::string::npos)) throw validation("email", "must be an email address");
     return e;
 }
@@ -58,18 +57,18 @@ JsonObject Profiles::get(const std::string& id) const {
     return p;
 }
 
-JsonObject Profiles::create(const JsonObject& body) const {
-    auto type = stringField(body, "type", 16);
+JsonObject Profiles::create(const NewProfile& req) const {
+    const auto& type = req.type;
     if (type != "user" && type != "agent") throw validation("type", "must be user or agent");
-    auto name = stringField(body, "name", 200);
-    auto id = optStringField(body, "id", 128);
+    const auto& name = req.name;
+    const auto& id = req.id;
     if (id && !validId(*id)) throw validation("id", "must be 1-128 letters, digits, '-', '_', '.' or ':'");
-    auto email = emailField(body);
-    auto description = optStringField(body, "description", 5000);
-    auto avatar = optStringField(body, "avatar_url", 2000);
-    auto extSource = optStringField(body, "external_source", 200);
-    auto extId = optStringField(body, "external_id", 500);
-    auto pluginId = optStringField(body, "plugin_id", 200);
+    const auto& email = checkedEmail(req.email);
+    const auto& description = req.description;
+    const auto& avatar = req.avatarUrl;
+    const auto& extSource = req.externalSource;
+    const auto& extId = req.externalId;
+    const auto& pluginId = req.pluginId;
     std::string newId = id.value_or(atelier::newUuid());
     s_.db.transaction([&](const Db& tx) {
         if (profileExists(tx, newId)) throw conflict("Profile " + newId + " already exists", "PROFILE_EXISTS");
@@ -83,29 +82,28 @@ JsonObject Profiles::create(const JsonObject& body) const {
     return get(newId);
 }
 
-JsonObject Profiles::update(const std::string& id, const JsonObject& body) const {
+JsonObject Profiles::update(const std::string& id, const ProfileUpdate& req) const {
     get(id);
     std::vector<std::string> sets;
     std::vector<Param> ps;
-    if (presence(body, "name").present) {
-        auto name = stringField(body, "name", 200);
-        sets.push_back("name = ?"), ps.emplace_back(name);
-        sets.push_back("slug = ?"), ps.emplace_back(atelier::slugify(name));
+    if (req.name) {
+        sets.push_back("name = ?"), ps.emplace_back(*req.name);
+        sets.push_back("slug = ?"), ps.emplace_back(atelier::slugify(*req.name));
     }
-    auto setOpt = [&](const char* key, size_t max) {
-        if (!presence(body, key).present) return;
-        sets.push_back(std::string(key) + " = ?");
-        ps.emplace_back(optStringField(body, key, max));
+    auto setOpt = [&](const char* column, const Nullable& given, const std::optional<std::string>& value) {
+        if (!given.present) return;
+        sets.push_back(std::string(column) + " = ?");
+        ps.emplace_back(value);
     };
-    if (presence(body, "email").present) {
-        auto email = emailField(body);
+    if (req.emailP.present) {
+        const auto& email = checkedEmail(req.email);
         if (email && s_.db.one("SELECT 1 AS x FROM tickets_profiles WHERE email = ? AND id <> ?", {*email, id}))
             throw conflict("A profile with this email already exists", "EMAIL_EXISTS");
         sets.push_back("email = ?"), ps.emplace_back(email);
     }
-    setOpt("description", 5000);
-    setOpt("avatar_url", 2000);
-    if (auto active = atelier::optBool(body, "is_active")) sets.push_back("is_active = ?"), ps.emplace_back(*active ? 1 : 0);
+    setOpt("description", req.descriptionP, req.description);
+    setOpt("avatar_url", req.avatarUrlP, req.avatarUrl);
+    if (req.isActive) sets.push_back("is_active = ?"), ps.emplace_back(*req.isActive ? 1 : 0);
     if (sets.empty()) throw validation("body", "must contain at least one field to update");
     std::string sql = "UPDATE tickets_profiles SET ";
     for (auto& s : sets) sql += s + ", ";
@@ -136,16 +134,11 @@ JsonObject Profiles::setting(const std::string& profileId, const std::string& ke
     return settingJson(*r);
 }
 
-JsonObject Profiles::putSetting(const JsonObject& body) const {
-    auto profileId = stringField(body, "profile_id", 128);
-    auto key = stringField(body, "setting_key", 200);
-    if (!presence(body, "setting_value").present) throw validation("setting_value", "is required");
-    std::optional<std::string> value;
-    if (!body->isNull("setting_value")) {
-        auto v = body->get("setting_value");
-        value = v.isString() ? v.extract<std::string>() : atelier::toJson(v);
-        if (value->size() > 100000) throw validation("setting_value", "must be at most 100000 characters");
-    }
+JsonObject Profiles::putSetting(const ProfileSetting& req) const {
+    const auto& profileId = req.profileId;
+    const auto& key = req.key;
+    const auto& value = req.value;
+    if (value && value->size() > 100000) throw validation("setting_value", "must be at most 100000 characters");
     if (!profileExists(s_.db, profileId)) throw notFound("Profile " + profileId + " not found", "PROFILE_NOT_FOUND");
     auto now = nowIso();
     s_.db.exec("INSERT INTO tickets_profile_settings (profile_id, setting_key, setting_value, created_at, updated_at)"

@@ -34,12 +34,13 @@ std::string headersFor(const std::string& projectId) {
     return atelier::toJson(h);
 }
 
-atelier::HttpError forwarded(const CallResult& r, const std::string& fallback) {
+DomainError forwarded(const CallResult& r, const std::string& fallback) {
     auto o = r.json();
     std::string code = o ? o->optValue<std::string>("code", "WORKTREE_ERROR") : "WORKTREE_ERROR";
     std::string msg = o ? o->optValue<std::string>("error", fallback) : fallback;
-    int status = r.status >= 400 && r.status < 600 ? r.status : 502;
-    return atelier::HttpError(status, code, msg);
+    DomainError e(DomainError::Kind::Upstream, code, msg);
+    e.upstreamStatus = r.status;
+    return e;
 }
 
 JsonObject worktreeOf(const JsonObject& o) {
@@ -191,11 +192,7 @@ JsonObject Tasks::create(const atelier::ActiveProject& p, const JsonObject& body
     auto labels = stringArrayField(body, "labels");
     std::vector<int64_t> ids;
     s_.db.transaction([&](const Db& tx) { ids = Labels::ensureByName(tx, p.id, labels); });
-    tb->set("author_id", kLocalUser);
-    auto arr = atelier::makeArray();
-    for (auto i : ids) arr->add(i);
-    tb->set("label_ids", arr);
-    auto t = t_.create(p.id, tb);
+    auto t = t_.create(p.id, NewTicket{kLocalUser, parseTicketFields(tb, true), ids, std::nullopt});
     return taskJson(*t_.findById(t->getValue<int64_t>("id")), prefix(p.id), p.id, false);
 }
 
@@ -238,8 +235,8 @@ JsonObject Tasks::update(const atelier::ActiveProject& p, const std::string& id,
     auto labels = stringArrayField(body, "labels");
     if (tb->size() == 0 && !hasLabels) throw validation("body", "must contain at least one field to update");
     if (tb->size() > 0) {
-        tb->set("updated_by_id", kLocalUser);
-        t_.update(p.id, row.integer("ticket_number"), tb);
+        t_.update(p.id, row.integer("ticket_number"),
+                  TicketUpdate{std::string(kLocalUser), parseTicketFields(tb, false)});
     }
     if (hasLabels) replaceLabels(p.id, row, labels);
     return taskJson(*t_.findById(row.integer("id")), prefix(p.id), p.id, false);
@@ -259,13 +256,18 @@ JsonObject Tasks::recover(const atelier::ActiveProject& p, const JsonObject& bod
     bool ok = dash != std::string::npos && dash > 0 && !digits.empty() && digits.size() <= 12 &&
               std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) &&
               std::all_of(taskId.begin(), taskId.begin() + static_cast<long>(dash), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-    if (!ok) throw atelier::HttpError(400, "INVALID_TASK_ID", "Invalid taskId format", {{"taskId", "must look like LOCAL-1"}});
+    if (!ok)
+        throw DomainError(DomainError::Kind::Invalid, "INVALID_TASK_ID", "Invalid taskId format",
+                          {{"taskId", "must look like LOCAL-1"}});
     auto pre = prefix(p.id);
     if (upper(taskId.substr(0, dash)) != upper(pre))
-        throw atelier::HttpError(400, "INVALID_TASK_ID", "taskId must use the project's local issue prefix " + pre,
-                                 {{"taskId", "must start with " + pre + "-"}});
+        throw DomainError(DomainError::Kind::Invalid, "INVALID_TASK_ID",
+                          "taskId must use the project's local issue prefix " + pre,
+                          {{"taskId", "must start with " + pre + "-"}});
     int64_t number = std::stoll(digits);
-    if (number < 1) throw atelier::HttpError(400, "INVALID_TASK_ID", "Invalid taskId format", {{"taskId", "number must be positive"}});
+    if (number < 1)
+        throw DomainError(DomainError::Kind::Invalid, "INVALID_TASK_ID", "Invalid taskId format",
+                          {{"taskId", "number must be positive"}});
     std::string ident = pre + "-" + std::to_string(number);
     auto tb = ticketBodyFor(body, false);
     if (!tb->has("title")) tb->set("title", "Recovered task " + ident);
@@ -283,11 +285,7 @@ JsonObject Tasks::recover(const atelier::ActiveProject& p, const JsonObject& bod
     if (t_.findRow(p.id, number)) throw conflict("Task metadata for " + ident + " already exists", "TASK_EXISTS");
     std::vector<int64_t> ids;
     s_.db.transaction([&](const Db& tx) { ids = Labels::ensureByName(tx, p.id, labels); });
-    tb->set("author_id", kLocalUser);
-    auto arr = atelier::makeArray();
-    for (auto i : ids) arr->add(i);
-    tb->set("label_ids", arr);
-    auto t = t_.create(p.id, tb, number);
+    auto t = t_.create(p.id, NewTicket{kLocalUser, parseTicketFields(tb, true), ids, std::nullopt}, number);
     n_.link(p.id, "local", ident, worktreeId);
     auto out = atelier::makeObject();
     out->set("success", true);
@@ -309,7 +307,9 @@ Tasks::WorktreeResult Tasks::createWorktree(const atelier::ActiveProject& p, con
         while (!slug.empty() && slug.back() == '-') slug.pop_back();
         if (!slug.empty()) branch += "-" + slug;
     }
-    if (!env_.call) throw atelier::HttpError(503, "WORKTREES_UNAVAILABLE", "The worktrees module is not loaded");
+    if (!env_.call)
+        throw DomainError(DomainError::Kind::Unavailable, "WORKTREES_UNAVAILABLE",
+                          "The worktrees module is not loaded");
     std::string q = "?project=" + urlEncode(p.id);
     auto headers = headersFor(p.id);
     auto reuse = [&](const std::string& wid, const std::string& path) {
@@ -324,7 +324,8 @@ Tasks::WorktreeResult Tasks::createWorktree(const atelier::ActiveProject& p, con
     auto listed = env_.call("GET", "/api/worktrees" + q, "", headers);
     auto lo = listed.json();
     if (listed.status == 404 && (!lo || lo->optValue<std::string>("code", "") == "NOT_FOUND"))
-        throw atelier::HttpError(503, "WORKTREES_UNAVAILABLE", "The worktrees module is not loaded; cannot create a worktree");
+        throw DomainError(DomainError::Kind::Unavailable, "WORKTREES_UNAVAILABLE",
+                          "The worktrees module is not loaded; cannot create a worktree");
     if (listed.status != 200) throw forwarded(listed, "Could not list worktrees");
     if (auto arr = lo ? lo->getArray("worktrees") : nullptr) {
         for (size_t i = 0; i < arr->size(); ++i) {

@@ -5,12 +5,12 @@
 // high/medium/low ↔ 3/2/1 (4 shows as high, 0 as low, none as medium).
 #pragma once
 
+#include <atelier/shared/active_project.hpp>
+
 #include "attachments.hpp"
 #include "common.hpp"
 #include "notes.hpp"
 #include "tickets.hpp"
-
-#include <atelier/active_project.hpp>
 
 namespace tickets {
 

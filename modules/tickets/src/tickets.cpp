@@ -18,24 +18,9 @@ constexpr size_t kMaxTitle = 500;
 constexpr size_t kMaxBody = 100000;
 constexpr int64_t kMaxClaimMinutes = 7 * 24 * 60;
 
-// The validated, optional fields of a create or update body.
-struct TicketFields {
-    std::optional<std::string> title;
-    Nullable bodyP;
-    std::optional<std::string> body;
-    std::optional<std::string> status;
-    Nullable priorityP;
-    std::optional<int64_t> priority;
-    Nullable assigneeP;
-    std::optional<std::string> assigneeId;
-    Nullable milestoneP;
-    std::optional<int64_t> milestoneId;
-    std::optional<bool> triggersEnabled, loopProtectionEnabled;
-    Nullable extSourceP, extIdP, extUrlP;
-    std::optional<std::string> extSource, extId, extUrl;
-};
+}  // namespace
 
-TicketFields parseFields(const JsonObject& o, bool create) {
+TicketFields parseTicketFields(const JsonObject& o, bool create) {
     TicketFields f;
     if (create) f.title = stringField(o, "title", kMaxTitle);
     else if (presence(o, "title").present) f.title = stringField(o, "title", kMaxTitle);
@@ -53,8 +38,8 @@ TicketFields parseFields(const JsonObject& o, bool create) {
     f.assigneeId = optStringField(o, "assignee_id", 200);
     f.milestoneP = presence(o, "milestone_id");
     f.milestoneId = intField(o, "milestone_id");
-    f.triggersEnabled = atelier::optBool(o, "triggers_enabled");
-    f.loopProtectionEnabled = atelier::optBool(o, "loop_protection_enabled");
+    f.triggersEnabled = boolField(o, "triggers_enabled");
+    f.loopProtectionEnabled = boolField(o, "loop_protection_enabled");
     f.extSourceP = presence(o, "external_source");
     f.extSource = optStringField(o, "external_source", 200);
     f.extIdP = presence(o, "external_id");
@@ -63,6 +48,8 @@ TicketFields parseFields(const JsonObject& o, bool create) {
     f.extUrl = optStringField(o, "external_url", 2000);
     return f;
 }
+
+namespace {
 
 // The present fields as a JSON object (the hook's `changes`).
 JsonObject changesJson(const TicketFields& f) {
@@ -236,11 +223,13 @@ JsonArray Tickets::withRelations(const std::vector<Row>& rows, const std::string
     return out;
 }
 
-JsonObject Tickets::create(const std::string& projectId, const JsonObject& body, std::optional<int64_t> fixedNumber) const {
-    auto authorId = stringField(body, "author_id", 200);
-    auto f = parseFields(body, true);
-    auto labelIds = intArrayField(body, "label_ids");
-    auto sessionId = optStringField(body, "kombuse_session_id", 200);
+JsonObject Tickets::create(const std::string& projectId, const NewTicket& req,
+                           std::optional<int64_t> fixedNumber) const {
+    const auto& authorId = req.authorId;
+    const auto& f = req.fields;
+    const auto& labelIds = req.labelIds;
+    const auto& sessionId = req.sessionId;
+    if (!f.title) throw validation("title", "is required");
     int64_t id = 0, number = 0;
     std::string actor;
     s_.db.transaction([&](const Db& tx) {
@@ -299,10 +288,10 @@ JsonObject Tickets::get(const std::string& projectId, int64_t number, const std:
     return withRelations({row}, viewerId)->getObject(0);
 }
 
-JsonObject Tickets::update(const std::string& projectId, int64_t number, const JsonObject& body) const {
+JsonObject Tickets::update(const std::string& projectId, int64_t number, const TicketUpdate& req) const {
     auto current = requireRow(projectId, number);
-    auto updatedBy = optStringField(body, "updated_by_id", 200);
-    auto f = parseFields(body, false);
+    const auto& updatedBy = req.updatedById;
+    TicketFields f = req.fields;
     auto changes = changesJson(f);
     if (changes->size() == 0) throw validation("body", "must contain at least one field to update");
     // Other modules may adjust or refuse the change.
@@ -314,7 +303,8 @@ JsonObject Tickets::update(const std::string& projectId, int64_t number, const J
         auto run = s_.runHook("ticket.before_update", atelier::toJson(payload));
         if (run.vetoed) throw unprocessable("Update refused: " + run.payload, "UPDATE_VETOED");
         auto out = run.json();
-        if (out && out->has("changes") && out->getObject("changes")) f = parseFields(out->getObject("changes"), false);
+        if (out && out->has("changes") && out->getObject("changes"))
+            f = parseTicketFields(out->getObject("changes"), false);
     }
     std::string actor, oldStatus, newStatus;
     std::vector<std::string> changed;
@@ -540,17 +530,17 @@ JsonObject Tickets::counts(const std::string& projectId) const {
 }
 
 namespace {
-atelier::HttpError claimConflict(const std::string& message, const std::string& code, const JsonObject& ticket) {
-    atelier::HttpError e(409, code, message);
+DomainError claimConflict(const std::string& message, const std::string& code, const JsonObject& ticket) {
+    DomainError e(DomainError::Kind::Conflict, code, message);
     e.extra = atelier::makeObject();
     e.extra->set("ticket", ticket);
     return e;
 }
 }  // namespace
 
-JsonObject Tickets::claim(const std::string& projectId, int64_t number, const JsonObject& body) const {
-    auto claimer = stringField(body, "claimer_id", 200);
-    auto minutes = intField(body, "duration_minutes");
+JsonObject Tickets::claim(const std::string& projectId, int64_t number, const ClaimRequest& req) const {
+    const auto& claimer = req.claimerId;
+    const auto& minutes = req.durationMinutes;
     if (minutes && (*minutes < 1 || *minutes > kMaxClaimMinutes))
         throw validation("duration_minutes", "must be between 1 and " + std::to_string(kMaxClaimMinutes));
     auto row = requireRow(projectId, number);
@@ -579,10 +569,9 @@ JsonObject Tickets::claim(const std::string& projectId, int64_t number, const Js
     return withRelations({*cur})->getObject(0);
 }
 
-JsonObject Tickets::unclaim(const std::string& projectId, int64_t number, const JsonObject& body) const {
-    auto requester = optStringField(body, "claimer_id", 200);
-    if (!requester) requester = optStringField(body, "requester_id", 200);
-    bool force = atelier::optBool(body, "force").value_or(false);
+JsonObject Tickets::unclaim(const std::string& projectId, int64_t number, const UnclaimRequest& req) const {
+    const auto& requester = req.requesterId;
+    bool force = req.force;
     auto row = requireRow(projectId, number);
     int64_t id = row.integer("id");
     std::string previous;
@@ -614,12 +603,11 @@ JsonObject Tickets::unclaim(const std::string& projectId, int64_t number, const 
     return withRelations({*cur})->getObject(0);
 }
 
-JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, const JsonObject& body) const {
-    auto minutes = intField(body, "additional_minutes");
-    if (!minutes) throw validation("additional_minutes", "is required");
-    if (*minutes < 1 || *minutes > kMaxClaimMinutes)
+JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, const ExtendClaimRequest& req) const {
+    const int64_t minutes = req.additionalMinutes;
+    if (minutes < 1 || minutes > kMaxClaimMinutes)
         throw validation("additional_minutes", "must be between 1 and " + std::to_string(kMaxClaimMinutes));
-    auto requester = optStringField(body, "claimer_id", 200);
+    const auto& requester = req.requesterId;
     auto row = requireRow(projectId, number);
     int64_t id = row.integer("id");
     std::string error, claimer, expires;
@@ -636,7 +624,8 @@ JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, co
             error = "TICKET_CLAIMED_BY_OTHER";
             return;
         }
-        expires = isoPlusMinutes(*minutes, cur->isNull("claim_expires_at") ? std::string() : cur->text("claim_expires_at"));
+        expires =
+            isoPlusMinutes(minutes, cur->isNull("claim_expires_at") ? std::string() : cur->text("claim_expires_at"));
         tx.exec("UPDATE tickets_items SET claim_expires_at = ?, updated_at = ?, last_activity_at = ? WHERE id = ?",
                 {expires, now, now, id});
     });
@@ -649,13 +638,12 @@ JsonObject Tickets::extendClaim(const std::string& projectId, int64_t number, co
     ch->add("claim_expires_at");
     p->set("changes", ch);
     p->set("claim_expires_at", expires);
-    p->set("additional_minutes", *minutes);
+    p->set("additional_minutes", minutes);
     s_.emit({{makeEvent("ticket.updated", projectId, id, number, claimer, actorType(s_.db, claimer), p), {id}}});
     return withRelations({*cur})->getObject(0);
 }
 
-JsonObject Tickets::view(const std::string& projectId, int64_t number, const JsonObject& body) const {
-    auto profile = stringField(body, "profile_id", 200);
+JsonObject Tickets::view(const std::string& projectId, int64_t number, const std::string& profile) const {
     auto row = requireRow(projectId, number);
     if (!profileExists(s_.db, profile)) throw validation("profile_id", "is not a known profile");
     auto now = nowIso();

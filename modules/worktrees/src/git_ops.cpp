@@ -1,8 +1,7 @@
 #include "git_ops.hpp"
 
-#include <git2.h>
-
 #include <algorithm>
+#include <atelier/shared/git.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,38 +14,26 @@ namespace atelier::wt::git {
 
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-    void operator()(T* p) const {
-        if (p) F(p);
-    }
-};
-template <typename T, void (*F)(T*)>
-using Ptr = std::unique_ptr<T, Deleter<T, F>>;
+using ::atelier::git::Annotated;
+using ::atelier::git::Blob;
+using ::atelier::git::BranchIter;
+using ::atelier::git::Commit;
+using ::atelier::git::ConflictIter;
+using ::atelier::git::Diff;
+using ::atelier::git::Index;
+using ::atelier::git::Object;
+using ::atelier::git::Patch;
+using ::atelier::git::Rebase;
+using ::atelier::git::Ref;
+using ::atelier::git::Remote;
+using ::atelier::git::Repo;
+using ::atelier::git::Signature;
+using ::atelier::git::StatusList;
+using ::atelier::git::Tree;
+using ::atelier::git::TreeEntry;
+using ::atelier::git::Worktree;
 
-using Repo = Ptr<git_repository, git_repository_free>;
-using Ref = Ptr<git_reference, git_reference_free>;
-using Commit = Ptr<git_commit, git_commit_free>;
-using Tree = Ptr<git_tree, git_tree_free>;
-using Object = Ptr<git_object, git_object_free>;
-using Index = Ptr<git_index, git_index_free>;
-using Diff = Ptr<git_diff, git_diff_free>;
-using Patch = Ptr<git_patch, git_patch_free>;
-using StatusList = Ptr<git_status_list, git_status_list_free>;
-using Worktree = Ptr<git_worktree, git_worktree_free>;
-using Signature = Ptr<git_signature, git_signature_free>;
-using Remote = Ptr<git_remote, git_remote_free>;
-using Annotated = Ptr<git_annotated_commit, git_annotated_commit_free>;
-using Rebase = Ptr<git_rebase, git_rebase_free>;
-using BranchIter = Ptr<git_branch_iterator, git_branch_iterator_free>;
-using TreeEntry = Ptr<git_tree_entry, git_tree_entry_free>;
-using Blob = Ptr<git_blob, git_blob_free>;
-using ConflictIter = Ptr<git_index_conflict_iterator, git_index_conflict_iterator_free>;
-
-std::string lastMessage() {
-    const git_error* e = git_error_last();
-    return e && e->message ? e->message : "unknown libgit2 error";
-}
+std::string lastMessage() { return ::atelier::git::lastError(); }
 
 ErrorKind kindOf(int rc) {
     switch (rc) {
@@ -221,9 +208,6 @@ void advanceBranch(git_repository* repo, const std::string& branch, const git_oi
 }
 
 }  // namespace
-
-void init() { git_libgit2_init(); }
-void shutdown() { git_libgit2_shutdown(); }
 
 bool isValidBranchName(const std::string& name) {
     if (name.empty() || name.size() > 250) return false;

@@ -37,8 +37,6 @@ private:
 };
 
 // Call once per process (module start/stop); reference counted by libgit2.
-void init();
-void shutdown();
 
 // ---- names and repositories
 bool isValidBranchName(const std::string& name);

@@ -1,12 +1,12 @@
 // worktrees module: registration only. Every route in one screen; logic in worktree_service.
+#include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
+#include <atelier/shared/git.hpp>
+#include <atelier/util.hpp>
+#include <memory>
+
 #include "git_ops.hpp"
 #include "worktree_service.hpp"
-
-#include <atelier/active_project.hpp>
-#include <atelier/sdk.hpp>
-#include <atelier/util.hpp>
-
-#include <memory>
 
 namespace {
 
@@ -146,29 +146,17 @@ public:
             if (!e.projectId.empty()) svc_->projectChanged(e.projectId);
         });
     }
-    void start() override {
-        atelier::wt::git::init();
-        svc_->start();
-    }
+    void start() override { svc_->start(); }
     void stop() override {
         if (svc_) svc_->stop();
-        atelier::wt::git::shutdown();
     }
     WorktreeService& service() { return *svc_; }
 
 private:
+    atelier::git::Library libgit2_;  // first member: outlives the service
     Project project(const Request& req) { return svc_->projectFrom(atelier::resolveActiveProject(*this, req).raw); }
     atelier::JsonObject projectById(const std::string& id) {
-        std::string enc;
-        for (unsigned char c : id) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') enc.push_back(static_cast<char>(c));
-            else {
-                char b[4];
-                std::snprintf(b, sizeof b, "%%%02X", c);
-                enc += b;
-            }
-        }
-        auto r = host().call("GET", "/api/projects/" + enc);
+        auto r = host().call("GET", "/api/projects/" + atelier::urlEncode(id));
         auto o = r.json();
         if (r.status == 404 || !o) throw atelier::notFound("Project \"" + id + "\" not found", "PROJECT_NOT_FOUND");
         if (r.status != 200) throw atelier::HttpError(r.status, o->optValue<std::string>("code", "ERROR"), o->optValue<std::string>("error", "error"));
@@ -180,4 +168,4 @@ private:
 
 }  // namespace
 
-ATELIER_MODULE(WorktreesModule, "worktrees", "0.1.0", "Git worktrees and branches on libgit2", {"projects", "0.1.0", ""})
+ATELIER_MODULE(WorktreesModule)

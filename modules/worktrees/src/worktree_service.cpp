@@ -20,19 +20,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string urlEncode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
-        else {
-            char b[4];
-            std::snprintf(b, sizeof b, "%%%02X", c);
-            out += b;
-        }
-    }
-    return out;
-}
-
 // Maps a git failure to the uniform error shape.
 [[noreturn]] void rethrowGit(const git::GitError& e, const std::string& notFoundCode = "NOT_FOUND") {
     using K = git::ErrorKind;
@@ -467,17 +454,7 @@ JsonArray WorktreeService::initialList(const JsonObject& payload) {
     for (const char* k : {"projectId", "project"})
         if (ref.empty() && payload && payload->has(k) && payload->get(k).isString()) ref = payload->getValue<std::string>(k);
     std::string path = "/api/active-project";
-    if (!ref.empty()) {
-        path += "?project=";
-        for (unsigned char c : ref) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') path.push_back(static_cast<char>(c));
-            else {
-                char b[4];
-                std::snprintf(b, sizeof b, "%%%02X", c);
-                path += b;
-            }
-        }
-    }
+    if (!ref.empty()) path += "?project=" + urlEncode(ref);
     auto r = module_.host().call("GET", path);
     if (r.status != 200) return makeArray();
     auto o = r.json();

@@ -18,4 +18,4 @@ public:
     }
 };
 
-ATELIER_MODULE(EventStatsModule, "event-stats", "1.0.0", "Counts bus events by type and project", )
+ATELIER_MODULE(EventStatsModule)

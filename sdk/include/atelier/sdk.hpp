@@ -992,26 +992,46 @@ struct ModuleGlue {
 
 }  // namespace atelier
 
-// Defines the exported entry symbol for module class `Class`. The remaining arguments are
-// the id, version, description and a braced list of atelier_requirement (may be empty {}).
-#define ATELIER_MODULE(Class, Id, Version, Description, ...)                                       \
-    namespace {                                                                                     \
-    const atelier_requirement atelierRequirements_[] = {{nullptr, nullptr, nullptr}, __VA_ARGS__}; \
-    }                                                                                               \
-    extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {              \
-        static const atelier_module_v1 table = [] {                                                 \
-            auto t = ::atelier::initStruct<atelier_module_v1>();                                    \
-            t.id = Id;                                                                              \
-            t.version = Version;                                                                    \
-            t.description = Description;                                                            \
-            t.requires_list = atelierRequirements_ + 1;                                             \
-            t.requires_count = sizeof(atelierRequirements_) / sizeof(atelierRequirements_[0]) - 1;  \
-            t.min_abi_minor = ATELIER_MIN_ABI_MINOR;                                                \
-            t.init = &::atelier::ModuleGlue::init<Class>;                                           \
-            t.start = &::atelier::ModuleGlue::start;                                                \
-            t.stop = &::atelier::ModuleGlue::stop;                                                  \
-            t.destroy = &::atelier::ModuleGlue::destroy;                                            \
-            return t;                                                                               \
-        }();                                                                                        \
-        return &table;                                                                              \
+// The module's identity, generated from its module.json by atelier_add_module()
+// (sdk/cmake/AtelierModule.cmake). Code built another way defines the ATELIER_MANIFEST_*
+// macros itself before ATELIER_MODULE.
+#if __has_include(<atelier_module_manifest.h>)
+#include <atelier_module_manifest.h>
+#endif
+
+namespace atelier {
+inline atelier_requirement makeRequirement(const char* id, const char* minVersion, const char* maxVersion) {
+    atelier_requirement r{};
+    r.id = id;
+    r.min_version = minVersion;
+    r.max_version = maxVersion;
+    return r;
+}
+}  // namespace atelier
+
+#define ATELIER_MODULE_REQUIREMENT_(Id, Min, Max) ::atelier::makeRequirement(Id, Min, Max),
+
+// Defines the exported entry symbol for module class `Class`, with the id, version,
+// description and requirements of the manifest (ATELIER_MANIFEST_*).
+#define ATELIER_MODULE(Class)                                                                                    \
+    namespace {                                                                                                  \
+    const atelier_requirement atelierRequirements_[] = {::atelier::makeRequirement(nullptr, nullptr, nullptr),   \
+                                                        ATELIER_MANIFEST_REQUIRES(ATELIER_MODULE_REQUIREMENT_)}; \
+    }                                                                                                            \
+    extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {                           \
+        static const atelier_module_v1 table = [] {                                                              \
+            auto t = ::atelier::initStruct<atelier_module_v1>();                                                 \
+            t.id = ATELIER_MANIFEST_ID;                                                                          \
+            t.version = ATELIER_MANIFEST_VERSION;                                                                \
+            t.description = ATELIER_MANIFEST_DESCRIPTION;                                                        \
+            t.requires_list = atelierRequirements_ + 1;                                                          \
+            t.requires_count = sizeof(atelierRequirements_) / sizeof(atelierRequirements_[0]) - 1;               \
+            t.min_abi_minor = ATELIER_MIN_ABI_MINOR;                                                             \
+            t.init = &::atelier::ModuleGlue::init<Class>;                                                        \
+            t.start = &::atelier::ModuleGlue::start;                                                             \
+            t.stop = &::atelier::ModuleGlue::stop;                                                               \
+            t.destroy = &::atelier::ModuleGlue::destroy;                                                         \
+            return t;                                                                                            \
+        }();                                                                                                     \
+        return &table;                                                                                           \
     }

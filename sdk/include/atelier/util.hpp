@@ -29,6 +29,25 @@ inline int64_t nowMillis() {
 }
 inline std::string nowIso() { return isoFromMillis(nowMillis()); }
 
+// Percent-encodes all but RFC 3986's unreserved characters: a path segment or a query value
+// of a path given to Host::call().
+inline std::string urlEncode(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xF]);
+        }
+    }
+    return out;
+}
+
 // Random RFC 4122 version-4 UUID.
 inline std::string newUuid() {
     thread_local std::mt19937_64 rng{std::random_device{}() ^ static_cast<uint64_t>(nowMillis())};

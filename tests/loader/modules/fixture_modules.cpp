@@ -1,8 +1,8 @@
 // Fixture modules for the loader tests. One source, several libraries: FIXTURE_KIND selects
 // what each library does wrong (or right).
 #include <atelier/sdk.hpp>
-
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -19,10 +19,13 @@ public:
             o->set("count", count->integer("n"));
             res.json(o);
         });
-        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds", [](atelier::Request& req, atelier::Response& res) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
-            res.json(Poco::Dynamic::Var("done"));
-        });
+        get("/api/" FIXTURE_ID "/slow", "Answers after ?ms= milliseconds; creates ?started= first",
+            [](atelier::Request& req, atelier::Response& res) {
+                if (auto marker = req.queryOpt("started"))
+                    std::ofstream(*marker) << "started\n";  // the test waits on it
+                std::this_thread::sleep_for(std::chrono::milliseconds(req.queryInt("ms", 100, 0, 5000)));
+                res.json(Poco::Dynamic::Var("done"));
+            });
         // LIKE with a bound pattern makes SQLite re-prepare inside step(): column names must survive.
         get("/api/" FIXTURE_ID "/search", "Search names", [this](atelier::Request& req, atelier::Response& res) {
             auto rows = db().query("SELECT name AS matched_name FROM " FIXTURE_TABLE " WHERE name LIKE ? ORDER BY id",
@@ -47,9 +50,9 @@ public:
 }  // namespace
 
 #if FIXTURE_KIND == 1  // a good module
-ATELIER_MODULE(GoodModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(GoodModule)
 #elif FIXTURE_KIND == 2  // init throws
-ATELIER_MODULE(ThrowingModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(ThrowingModule)
 #elif FIXTURE_KIND == 3  // wrong ABI major in the entry table
 extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
     static atelier_module_v1 t = [] {
@@ -79,7 +82,7 @@ extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void)
     return &t;
 }
 #elif FIXTURE_KIND == 6  // a migration that touches another module's namespace
-ATELIER_MODULE(BadTableModule, FIXTURE_ID, "1.0.0", "fixture", FIXTURE_REQUIRES)
+ATELIER_MODULE(BadTableModule)
 #elif FIXTURE_KIND == 7  // needs a newer ABI minor than the host offers; init itself would succeed
 extern "C" ATELIER_EXPORT const atelier_module_v1* atelier_module_entry_v1(void) {
     static atelier_module_v1 t = [] {

@@ -1,19 +1,19 @@
 // agents over the real host and real sockets: projects + worktrees + agents loaded, real git
 // repositories, the mock backend and a fake `claude` CLI (tests/modules/agents/fake_cli) that
 // speaks stream-json and posts hook payloads through the run's hook forwarder.
-#include <test_server.hpp>
-
 #include <gtest/gtest.h>
-
-#include <set>
-
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <test_server.hpp>
 #include <thread>
+#include <wait.hpp>
 
 using atelier::test::HttpResult;
 using atelier::test::makeGitRepo;
@@ -21,6 +21,24 @@ using atelier::test::SseClient;
 using atelier::test::TestServer;
 
 namespace {
+
+// Live processes of process group `pgid` other than its leader (from /proc/<pid>/stat).
+int groupMembersBesidesLeader(int pgid) {
+    int n = 0;
+    for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == pgid)
+            continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
+        std::istringstream rest(line.substr(line.rfind(')') + 2));
+        char state = 0;
+        int ppid = 0, pgrp = 0;
+        if (rest >> state >> ppid >> pgrp && pgrp == pgid && state != 'Z') ++n;
+    }
+    return n;
+}
 
 std::string jsonStr(const std::string& s) {
     std::string out = "\"";
@@ -79,15 +97,14 @@ struct Fixture {
         return server.post("/api/runs", R"({"agent_id":")" + agentId + R"(","task":)" + jsonStr(task) + "}");
     }
     std::string waitStatus(const std::string& id, const std::vector<std::string>& wanted, int ms = 15000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
         std::string st;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto r = server.get("/api/runs/" + id);
-            if (r.json()) st = r.json()->getValue<std::string>("status");
-            for (auto& w : wanted)
-                if (st == w) return st;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        atelier::test::waitFor(
+            [&] {
+                auto r = server.get("/api/runs/" + id);
+                if (r.json()) st = r.json()->getValue<std::string>("status");
+                return std::find(wanted.begin(), wanted.end(), st) != wanted.end();
+            },
+            std::chrono::milliseconds(ms), std::chrono::milliseconds(20));
         return st;
     }
     std::vector<std::string> types(const std::string& id) {
@@ -472,25 +489,22 @@ TEST(AgentsIt, CancelKillsTheWholeProcessGroup) {
     std::string id = r.json()->getValue<std::string>("id");
     ASSERT_EQ(f.waitStatus(id, {"running"}), "running");
     int pid = 0;
-    for (int i = 0; i < 200 && pid == 0; ++i) {
+    atelier::test::waitFor([&] {
         auto j = server.get("/api/runs/" + id).json();
         if (!j->isNull("pid")) pid = j->getValue<int>("pid");
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+        return pid != 0;
+    });
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the grandchild `sleep` starts
+    ASSERT_TRUE(atelier::test::waitFor([&] { return groupMembersBesidesLeader(pid) > 0; }))
+        << "the grandchild `sleep` starts";
     EXPECT_EQ(kill(-pid, 0), 0) << "the process group is alive";
     EXPECT_EQ(server.del("/api/runs/" + id).status, 409) << "cannot delete a running run";
     auto c = server.post("/api/runs/" + id + "/cancel");
     ASSERT_EQ(c.status, 200) << c.body;
     EXPECT_EQ(c.json()->getValue<std::string>("status"), "cancelled");
     // Every member of the group is gone; orphaned grandchildren are reaped by init shortly after.
-    bool gone = false;
-    for (int i = 0; i < 200 && !gone; ++i) {
-        gone = kill(-pid, 0) != 0;
-        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_TRUE(gone) << "no process of the group survives";
+    EXPECT_TRUE(atelier::test::waitFor([&] { return kill(-pid, 0) != 0; }, std::chrono::seconds(2)))
+        << "no process of the group survives";
     EXPECT_FALSE(std::filesystem::exists("/proc/" + std::to_string(pid))) << "the CLI was reaped: no zombie";
     EXPECT_EQ(f.types(id).back(), "run.cancelled");
     EXPECT_EQ(server.post("/api/runs/" + id + "/cancel").status, 409);
@@ -507,8 +521,7 @@ TEST(AgentsIt, PauseCheckpointsThenContinueResumes) {
     std::string wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
     // Wait for the whole edit, not just the file: the fake CLI creates it, then writes it, and
     // a pause in between would rightly checkpoint an empty file.
-    for (int i = 0; i < 500 && readFile(wt + "/wip.txt") != "work in progress"; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    atelier::test::waitFor([&] { return readFile(wt + "/wip.txt") == "work in progress"; }, std::chrono::seconds(5));
     ASSERT_EQ(readFile(wt + "/wip.txt"), "work in progress");
     auto p = server.post("/api/runs/" + id + "/pause");
     ASSERT_EQ(p.status, 200) << p.body;
@@ -570,7 +583,7 @@ TEST(AgentsIt, RestartMarksRunsInterruptedAndContinueWorks) {
         id = r.json()->getValue<std::string>("id");
         wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
         ASSERT_EQ(f.waitStatus(id, {"running"}), "running");
-        for (int i = 0; i < 300 && !std::filesystem::exists(wt + "/half.txt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        atelier::test::waitFor([&] { return std::filesystem::exists(wt + "/half.txt"); }, std::chrono::seconds(3));
         kill(server.pid(), SIGKILL);  // a crash: no orderly shutdown
         server.stop();
     }

@@ -1,19 +1,20 @@
 // agents module over the fake host: definitions CRUD and validation, mock-backend runs and
 // their events, hook ingestion, SSE replay, sessions. Collaborators (projects, tickets) are
 // small fake modules registered in the same fake host.
-#include "run_engine.hpp"
-#include "sessions.hpp"
+#include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atelier/sdk.hpp>
 #include <atelier/testing/fake_host.hpp>
 #include <atelier/util.hpp>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "run_engine.hpp"
+#include "sessions.hpp"
+#include "wait.hpp"
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
 namespace {
@@ -84,14 +85,13 @@ protected:
         return r.json()->getValue<std::string>("id");
     }
     std::string waitStatus(const std::string& runId, const std::vector<std::string>& wanted, int ms = 5000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
         std::string status;
-        while (std::chrono::steady_clock::now() < deadline) {
-            status = host.request("GET", "/api/runs/" + runId).json()->getValue<std::string>("status");
-            for (auto& w : wanted)
-                if (status == w) return status;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        atelier::test::waitFor(
+            [&] {
+                status = host.request("GET", "/api/runs/" + runId).json()->getValue<std::string>("status");
+                return std::find(wanted.begin(), wanted.end(), status) != wanted.end();
+            },
+            std::chrono::milliseconds(ms));
         return status;
     }
     std::vector<std::string> eventTypes(const std::string& runId) {

@@ -152,10 +152,11 @@ TEST(HookIngest, MapsEventsAndStatus) {
 
     try {
         interpretHook(atelier::parseObject(R"({"tool_name":"x"})"));
-        FAIL() << "expected a 400";
-    } catch (const atelier::HttpError& e) {
-        EXPECT_EQ(e.status(), 400);
-        EXPECT_EQ(e.details().at(0).field, "hook_event_name");
+        FAIL() << "expected an invalid-input error";
+    } catch (const agents::DomainError& e) {
+        EXPECT_EQ(e.kind, agents::DomainError::Kind::Invalid);
+        EXPECT_EQ(e.code, "VALIDATION_ERROR");
+        EXPECT_EQ(e.details.at(0).field, "hook_event_name");
     }
 }
 

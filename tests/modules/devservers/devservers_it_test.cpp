@@ -1,7 +1,5 @@
 // devservers over the real host with the real projects, worktrees and config modules:
 // real git worktrees, real dev-server processes, real sockets, SSE, and a host restart.
-#include "test_server.hpp"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -10,6 +8,9 @@
 #include <unistd.h>
 
 #include <random>
+
+#include "test_server.hpp"
+#include "wait.hpp"
 
 using namespace atelier::test;
 using namespace std::chrono_literals;
@@ -56,15 +57,7 @@ bool alive(int pid) {
     return rp != std::string::npos && s[rp + 2] != 'Z';
 }
 
-template <typename F>
-bool waitFor(F f, std::chrono::milliseconds timeout = 20s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return f();
-}
+using atelier::test::waitFor;
 
 bool bindable(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -169,10 +162,15 @@ TEST(DevServersIT, TwoWorktreesAnswerSideBySideAndLogsReachSseFast) {
     auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     EXPECT_LT(latency.count(), 250) << "log line latency " << latency.count() << " ms";
 
-    // the logs route: ours, or the worktrees module's with our lines through the hook
+    // the logs routes: ours, and the worktrees module's with our lines through the hook
     auto logs = s.get("/api/devservers/one/logs" + p.q);
     ASSERT_EQ(logs.status, 200);
     EXPECT_NE(logs.body.find("hit /ping-42"), std::string::npos);
+    auto wtLogs = s.get("/api/worktrees/one/logs" + p.q);
+    ASSERT_EQ(wtLogs.status, 200) << wtLogs.body;
+    EXPECT_NE(wtLogs.body.find("hit /ping-42"), std::string::npos) << wtLogs.body;
+    // one owner per route: the start-up registers nothing twice
+    EXPECT_EQ(s.logText().find("route already registered"), std::string::npos) << s.logText();
 
     // removing a worktree stops its dev server (worktree.removing hook)
     int pidTwo = devserver(s, p, "two")->getValue<int>("pid");

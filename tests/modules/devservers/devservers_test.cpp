@@ -1,22 +1,22 @@
 // devservers through the fake host with real processes, real ports and real /proc.
-#include "fakes.hpp"
-
-#include <atelier/testing/fake_host.hpp>
-#include <atelier/util.hpp>
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atelier/testing/fake_host.hpp>
+#include <atelier/util.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "fakes.hpp"
+#include "wait.hpp"
 
 extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
 
@@ -68,15 +68,7 @@ bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH
     return rp != std::string::npos && s[rp + 2] != 'Z';
 }(); }
 
-template <typename F>
-bool waitFor(F f, std::chrono::milliseconds timeout = 10s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return f();
-}
+using atelier::test::waitFor;
 
 bool bindable(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -170,10 +162,11 @@ TEST_F(DevServersTest, StartRunStopRealProcess) {
     EXPECT_EQ(o->getValue<int>("port"), port + 1);
     pid_t pid = o->getValue<int>("pid");
     EXPECT_TRUE(alive(pid));
-    ASSERT_TRUE(waitFor([&] { return status("alpha") == "running"; })) << host.request("GET", "/api/worktrees/alpha/logs").body;
+    ASSERT_TRUE(waitFor([&] { return status("alpha") == "running"; }))
+        << host.request("GET", "/api/devservers/alpha/logs").body;
     EXPECT_EQ(httpGet(port + 1), "alpha " + std::to_string(port + 1) + " 1 http://localhost:" + std::to_string(port + 1) + "/api");
     EXPECT_TRUE(waitFor([&] {
-        auto logs = host.request("GET", "/api/worktrees/alpha/logs").json()->getArray("logs");
+        auto logs = host.request("GET", "/api/devservers/alpha/logs").json()->getArray("logs");
         return logs->size() == 1 && logs->getElement<std::string>(0) == "listening on " + std::to_string(port + 1);
     }));
 
@@ -262,7 +255,7 @@ TEST_F(DevServersTest, CrashIsDetectedAndReported) {
     EXPECT_EQ(act->getValue<std::string>("worktreeId"), "beta");
     EXPECT_NE(act->getValue<std::string>("detail").find("code 3"), std::string::npos);
     EXPECT_NE(act->getValue<std::string>("detail").find("oops"), std::string::npos);
-    auto logs = host.request("GET", "/api/worktrees/beta/logs").json()->getArray("logs");
+    auto logs = host.request("GET", "/api/devservers/beta/logs").json()->getArray("logs");
     ASSERT_EQ(logs->size(), 2u);
     EXPECT_EQ(logs->getElement<std::string>(0), "about to fail");
     // the status is visible through the decorate hook
@@ -292,9 +285,10 @@ TEST_F(DevServersTest, LogRingIsBoundedAndFileRotates) {
     ASSERT_EQ(host.request("POST", "/api/worktrees/gamma/start").status, 200);
     atelier::JsonArray logs;
     ASSERT_TRUE(waitFor([&] {
-        logs = host.request("GET", "/api/worktrees/gamma/logs").json()->getArray("logs");
+        logs = host.request("GET", "/api/devservers/gamma/logs").json()->getArray("logs");
         return logs->size() == 100 && logs->getElement<std::string>(99).rfind("line-4999-", 0) == 0;
-    })) << logs->size() << " " << (logs->size() ? logs->getElement<std::string>(logs->size() - 1) : "");
+    })) << logs->size()
+        << " " << (logs->size() ? logs->getElement<std::string>(logs->size() - 1) : "");
     EXPECT_EQ(logs->getElement<std::string>(0).rfind("line-4900-", 0), 0u);
     size_t published = 0;
     ASSERT_TRUE(waitFor([&] {
@@ -324,7 +318,7 @@ TEST_F(DevServersTest, EnvironmentOfTheChild) {
     ASSERT_EQ(host.request("POST", "/api/worktrees/alpha/start").status, 200);
     atelier::JsonArray logs;
     ASSERT_TRUE(waitFor([&] {
-        logs = host.request("GET", "/api/worktrees/alpha/logs").json()->getArray("logs");
+        logs = host.request("GET", "/api/devservers/alpha/logs").json()->getArray("logs");
         return logs->size() == 5;
     }));
     std::vector<std::string> got;
@@ -426,12 +420,12 @@ TEST_F(DevServersTest, ValidationAndUnknownIds) {
     auto r = host.request("POST", "/api/worktrees/nope/start");
     EXPECT_EQ(r.status, 404);
     EXPECT_EQ(r.json()->getValue<std::string>("code"), "WORKTREE_NOT_FOUND");
-    EXPECT_EQ(host.request("GET", "/api/worktrees/nope/logs").status, 404);
+    EXPECT_EQ(host.request("GET", "/api/devservers/nope/logs").status, 404);
     setConfig("", {port});
     r = host.request("POST", "/api/worktrees/alpha/start");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json()->getValue<std::string>("code"), "NO_START_COMMAND");
-    EXPECT_EQ(host.request("GET", "/api/worktrees/alpha/logs").json()->getArray("logs")->size(), 0u);
+    EXPECT_EQ(host.request("GET", "/api/devservers/alpha/logs").json()->getArray("logs")->size(), 0u);
     setConfig("true", {port});
     {
         auto& w = FakeWorld::get();
@@ -498,11 +492,13 @@ TEST_F(DevServersTest, LogStreamAndFallbackLogRoute) {
             if (e.type == "devserver.status" && e.payloadJson()->getValue<std::string>("status") == "stopped") return true;
         return false;
     }));
-    std::this_thread::sleep_for(100ms);
-    EXPECT_NE(stream->written.find("event: log\ndata: {\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]"),
-              std::string::npos)
-        << stream->written;
-    EXPECT_NE(stream->written.find("event: status"), std::string::npos);
+    EXPECT_TRUE(waitFor([&] {
+        return stream->written.find(
+                   "event: log\ndata: "
+                   "{\"projectId\":\"p1\",\"worktreeId\":\"beta\",\"lines\":[\"hello-sse\",\"second\"]") !=
+                   std::string::npos &&
+               stream->written.find("event: status") != std::string::npos;
+    })) << stream->written;
     // exit 0 without a stop request is not a crash
     EXPECT_EQ(FakeWorld::get().activity.size(), 0u);
     auto logs = host.request("GET", "/api/devservers/beta/logs").json()->getArray("logs");

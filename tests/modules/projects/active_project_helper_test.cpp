@@ -2,8 +2,8 @@
 // sdk/include/atelier/active_project.hpp, which calls GET /api/active-project in process.
 #include <gtest/gtest.h>
 
-#include <atelier/active_project.hpp>
 #include <atelier/sdk.hpp>
+#include <atelier/shared/active_project.hpp>
 #include <atelier/testing/fake_host.hpp>
 
 #include "git_fixture.hpp"

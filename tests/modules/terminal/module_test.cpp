@@ -199,9 +199,6 @@ struct Env {
     }
 };
 
-// Lets the loop thread deliver the restore frame before the test thread touches the fake socket.
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(250)); }
-
 std::string textOf(const std::vector<std::pair<std::string, bool>>& frames, bool binary) {
     std::string out;
     for (auto& [d, b] : frames)
@@ -473,7 +470,7 @@ TEST(TerminalModule, WebSocketRefusals) {
     std::string id = env.spawn("exec cat");
     ws = env.ws.open("/api/pty/" + id + "/stream");
     ASSERT_FALSE(ws->closed);
-    settle();
+    ASSERT_TRUE(env.ws.waitSent(ws, 1)) << "the restore frame";  // before the test thread touches the socket
     env.ws.message(ws, std::string(17, 'x'));
     EXPECT_TRUE(ws->closed);
     EXPECT_EQ(ws->closeCode, 1009);
@@ -496,7 +493,7 @@ TEST(TerminalModule, AbbadoRunSessionsThroughTheHook) {
     EXPECT_EQ(s->getValue<std::string>("runId"), "run-1");
     EXPECT_EQ(s->getValue<int>("cols"), 100);
     EXPECT_EQ(s->getValue<std::string>("cwd"), env.root.path);
-    settle();
+    ASSERT_TRUE(env.ws.waitSent(a, 1)) << "the restore frame";
     // closing the socket keeps the run's PTY; a second socket attaches to the same one
     env.ws.clientClose(a);
     auto* b = env.ws.open("/api/terminal?run_id=run-1");
@@ -534,7 +531,7 @@ TEST(TerminalModule, AbbadoEphemeralTerminalEndsWithTheSocket) {
     EXPECT_EQ(s->getValue<int>("cols"), 120);
     EXPECT_EQ(s->getValue<int>("rows"), 30);
     auto pid = s->getValue<int64_t>("pid");
-    settle();
+    ASSERT_TRUE(env.ws.waitSent(ws, 1)) << "the restore frame";
     env.ws.clientClose(ws);
     EXPECT_EQ(env.info(id)->getValue<std::string>("status"), "exited");
     EXPECT_TRUE(waitGone(static_cast<pid_t>(pid), 5000));

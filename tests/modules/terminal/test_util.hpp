@@ -1,8 +1,6 @@
 // Helpers shared by the terminal tests: a thread-safe subscriber, process probes, temp dirs.
 #pragma once
 
-#include "pty_manager.hpp"
-
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -19,15 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "pty_manager.hpp"
+#include "wait.hpp"
+
 namespace atelier::terminal::testutil {
 
 inline bool waitUntil(const std::function<bool()>& pred, int timeoutMs) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
+    return atelier::test::waitFor(pred, std::chrono::milliseconds(timeoutMs));
 }
 
 inline SpawnSpec shCommand(const std::string& cmd, const std::string& cwd = "/tmp") {

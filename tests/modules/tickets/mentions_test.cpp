@@ -33,7 +33,7 @@ TEST(Search, QuerySanitising) {
     EXPECT_EQ(tickets::buildFtsQuery("running fast"), "\"running\" \"fast\"*");
     EXPECT_EQ(tickets::buildFtsQuery("a OR \"b\" NEAR(c)"), "\"a\" \"OR\" \"b\" \"NEAR\" \"c\"");
     EXPECT_EQ(tickets::buildFtsQuery("\"*()^{}:-"), "");
-    EXPECT_THROW(tickets::buildFtsQuery(std::string(201, 'x')), atelier::HttpError);
+    EXPECT_THROW(tickets::buildFtsQuery(std::string(201, 'x')), tickets::DomainError);
     EXPECT_TRUE(tickets::isNumberQuery("#42"));
     EXPECT_FALSE(tickets::isNumberQuery("42a"));
 }
@@ -47,8 +47,8 @@ TEST(Multipart, ParsesAndSanitises) {
     EXPECT_EQ(*up.uploadedById, "user-1");
     EXPECT_EQ(up.contentType, "image/png");
     EXPECT_EQ(up.filename, "pass.png");
-    EXPECT_THROW(tickets::parseUpload("application/json", body, true), atelier::HttpError);
-    EXPECT_THROW(tickets::parseUpload("multipart/form-data; boundary=XyZ", "--XyZ\r\ngarbage", true), atelier::HttpError);
+    EXPECT_THROW(tickets::parseUpload("application/json", body, true), tickets::DomainError);
+    EXPECT_THROW(tickets::parseUpload("multipart/form-data; boundary=XyZ", "--XyZ\r\ngarbage", true), tickets::DomainError);
     EXPECT_EQ(tickets::safeFilename(".."), "file");
     EXPECT_EQ(tickets::safeFilename("C:\\x\\..\\evil.txt"), "evil.txt");
     EXPECT_EQ(tickets::contentDisposition("attachment", "ré\"sumé.png"),

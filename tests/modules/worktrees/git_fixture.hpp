@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "wait.hpp"
+
 namespace wtfix {
 
 namespace fs = std::filesystem;
@@ -116,14 +118,6 @@ inline std::string addBareRemote(const std::string& repo) {
     return bare;
 }
 
-template <typename F>
-bool waitFor(F&& f, std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (f()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return f();
-}
+using atelier::test::waitFor;
 
 }  // namespace wtfix

@@ -1,6 +1,7 @@
 // Resolves the active project for OpenKit-style routes (no project in the path): the
 // `project` query parameter or `X-Atelier-Project` header, else the server's start project.
-// Asks the projects module in process; throws HttpError with its answer on failure.
+// Asks the projects module in process (a contract between first-party modules, so it lives
+// beside them, not in the SDK); throws HttpError with its answer on failure.
 #pragma once
 
 #include <atelier/sdk.hpp>
@@ -19,22 +20,11 @@ struct ActiveProject {
 inline ActiveProject resolveActiveProject(const Module& module, const Request& req) {
     std::string path = "/api/active-project";
     JsonObject headers = makeObject();
-    if (req.hasQuery("project")) {
-        std::string p = req.query("project");
-        std::string enc;
-        for (unsigned char c : p) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') enc.push_back(static_cast<char>(c));
-            else {
-                char b[4];
-                std::snprintf(b, sizeof b, "%%%02X", c);
-                enc += b;
-            }
-        }
-        path += "?project=" + enc;
-    }
+    if (req.hasQuery("project")) path += "?project=" + urlEncode(req.query("project"));
     if (req.hasHeader("X-Atelier-Project")) headers->set("X-Atelier-Project", req.header("X-Atelier-Project"));
     auto r = module.host().call("GET", path, {}, toJson(headers));
-    if (r.status == 404 && r.body.find("\"NOT_FOUND\"") != std::string::npos && r.body.find("project") == std::string::npos)
+    if (r.status == 404 && r.body.find("\"NOT_FOUND\"") != std::string::npos &&
+        r.body.find("project") == std::string::npos)
         throw HttpError(400, "NO_ACTIVE_PROJECT", "No projects module is loaded to resolve the active project");
     auto o = r.json();
     if (r.status != 200 || !o) {
