@@ -48,11 +48,7 @@ std::vector<Listener> parseListeners(const Poco::JSON::Array::Ptr& a) {
         if (l.port < 0 || l.port > 65535) throw std::runtime_error(where + ".port must be from 0 to 65535");
         std::string flavor = o->optValue<std::string>("flavor", "");
         l.flavor = atelier::flavorFromName(flavor);
-        if (l.flavor < 0) {
-            std::string names;
-            for (auto n : atelier::kFlavorNames) names += (names.empty() ? "" : ", ") + std::string(n);
-            throw std::runtime_error(where + ".flavor must be one of " + names);
-        }
+        if (l.flavor < 0) throw std::runtime_error(where + ".flavor must be one of " + atelier::flavorNameList());
         out.push_back(l);
     }
     return out;

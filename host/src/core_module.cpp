@@ -204,12 +204,9 @@ public:
                 int flavor = req.flavor();
                 if (req.hasQuery("flavor")) {
                     flavor = flavorFromName(req.query("flavor"));
-                    if (flavor < 0) {
-                        std::string names;
-                        for (auto n : kFlavorNames) names += (names.empty() ? "" : ", ") + std::string(n);
+                    if (flavor < 0)
                         throw badRequest("Unknown API flavor: " + req.query("flavor").substr(0, 50), "UNKNOWN_FLAVOR",
-                                         {{"flavor", "must be one of " + names}});
-                    }
+                                         {{"flavor", "must be one of " + flavorNameList()}});
                 }
                 res.status(200).header("Content-Type", "application/json").body(openApi(host, flavor));
             });

@@ -125,15 +125,8 @@ private:
             return send(request, response, req, res);
         }
         if (flavorHeader && named < 0) {
-            auto details = makeArray();
-            auto d = makeObject();
-            d->set("field", "X-Atelier-Flavor");
-            std::string names;
-            for (auto n : kFlavorNames) names += (names.empty() ? "" : ", ") + std::string(n);
-            d->set("message", "must be one of " + names);
-            details->add(d);
             fail(res, 400, "UNKNOWN_FLAVOR", "Unknown API flavor: " + flavorHeader->substr(0, 50),
-                 atelier::toJson(details));
+                 errorDetailsJson({{"X-Atelier-Flavor", "must be one of " + flavorNameList()}}));
             return send(request, response, req, res);
         }
         if (req.method == "OPTIONS") {

@@ -8,6 +8,7 @@
 
 #include "test_server.hpp"
 
+using atelier::test::httpRequest;
 using atelier::test::HttpResult;
 using atelier::test::TestServer;
 
@@ -24,34 +25,6 @@ TestServer::Options withConfig(const std::string& json) {
     TestServer::Options o;
     o.extraArgs = {"--modules-dir", atelier::test::makeTempDir("atelier-empty-"), "--config", writeConfig(json)};
     return o;
-}
-
-// An HTTP request to any port of the server (TestServer speaks to the default listener).
-HttpResult requestOn(int port, const std::string& method, const std::string& path, const std::string& body = {},
-                     const std::map<std::string, std::string>& headers = {}) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-    session.setTimeout(Poco::Timespan(30, 0));
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    bool hostSet = false;
-    for (auto& [k, v] : headers) {
-        req.set(k, v);
-        if (Poco::icompare(k, "host") == 0) hostSet = true;
-    }
-    if (!hostSet) req.setHost("127.0.0.1", static_cast<Poco::UInt16>(port));
-    if (!body.empty() || method == "POST") {
-        if (!req.has("Content-Type")) req.setContentType("application/json");
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse res;
-    std::istream& is = session.receiveResponse(res);
-    HttpResult out;
-    out.status = res.getStatus();
-    std::stringstream ss;
-    ss << is.rdbuf();
-    out.body = ss.str();
-    for (auto& [k, v] : res) out.headers[Poco::toLower(k)] = v;
-    return out;
 }
 
 // The bound port of each flavor's listener, from <data-dir>/server-listeners.json.
@@ -110,20 +83,20 @@ TEST_F(FlavorListeners, HealthAnswersInEachProductsShape) {
     EXPECT_EQ(plain.json()->getValue<std::string>("status"), "ok");
     EXPECT_FALSE(plain.json()->has("data"));
 
-    auto kanban = requestOn(ports_.at("kanban"), "GET", "/api/health");
+    auto kanban = httpRequest(ports_.at("kanban"), "GET", "/api/health");
     ASSERT_EQ(kanban.status, 200);
     auto data = kanban.json()->getObject("data");
     ASSERT_TRUE(data) << kanban.body;
     EXPECT_EQ(data->getValue<std::string>("status"), "ok");
     EXPECT_EQ(data->getValue<int>("modules"), plain.json()->getValue<int>("modules"));
 
-    auto abbado = requestOn(ports_.at("abbado"), "GET", "/api/health");
+    auto abbado = httpRequest(ports_.at("abbado"), "GET", "/api/health");
     ASSERT_EQ(abbado.status, 200);
     EXPECT_EQ(abbado.body, "ok");
     EXPECT_NE(abbado.header("content-type").find("text/plain"), std::string::npos);
 
     // A flavor without its own health route gets the default one.
-    auto kombuse = requestOn(ports_.at("kombuse"), "GET", "/api/health");
+    auto kombuse = httpRequest(ports_.at("kombuse"), "GET", "/api/health");
     EXPECT_EQ(kombuse.body, plain.body);
 }
 
@@ -131,7 +104,7 @@ TEST_F(FlavorListeners, TheHeaderOverridesTheListener) {
     auto kanban = server_->request("GET", "/api/health", "", {{"X-Atelier-Flavor", "kanban"}});
     ASSERT_TRUE(kanban.json()) << kanban.body;
     EXPECT_TRUE(kanban.json()->has("data"));
-    auto back = requestOn(ports_.at("kanban"), "GET", "/api/health", "", {{"X-Atelier-Flavor", "atelier"}});
+    auto back = httpRequest(ports_.at("kanban"), "GET", "/api/health", "", {{"X-Atelier-Flavor", "atelier"}});
     ASSERT_TRUE(back.json()) << back.body;
     EXPECT_FALSE(back.json()->has("data"));
     EXPECT_EQ(back.json()->getValue<std::string>("status"), "ok");
@@ -145,7 +118,7 @@ TEST_F(FlavorListeners, TheHeaderOverridesTheListener) {
     EXPECT_EQ(details->getObject(0)->getValue<std::string>("field"), "X-Atelier-Flavor");
     EXPECT_NE(details->getObject(0)->getValue<std::string>("message").find("krowforge"), std::string::npos);
     // An unknown name on a flavor listener answers in that listener's shape.
-    auto badKombuse = requestOn(ports_.at("kombuse"), "GET", "/api/health", "", {{"X-Atelier-Flavor", "nope"}});
+    auto badKombuse = httpRequest(ports_.at("kombuse"), "GET", "/api/health", "", {{"X-Atelier-Flavor", "nope"}});
     EXPECT_EQ(badKombuse.status, 400);
     ASSERT_TRUE(badKombuse.json()) << badKombuse.body;
     EXPECT_TRUE(badKombuse.json()->isArray("error")) << badKombuse.body;  // Kombuse's validation issues
@@ -157,39 +130,39 @@ TEST_F(FlavorListeners, HostErrorsFollowTheFlavor) {
     EXPECT_EQ(u.status, 404);
     EXPECT_EQ(u.json()->getValue<std::string>("code"), "NOT_FOUND");
     EXPECT_FALSE(u.json()->getValue<bool>("success"));
-    auto k = requestOn(ports_.at("kombuse"), "GET", "/api/nope");
+    auto k = httpRequest(ports_.at("kombuse"), "GET", "/api/nope");
     EXPECT_EQ(k.status, 404);
     ASSERT_TRUE(k.json()) << k.body;
     EXPECT_EQ(k.json()->size(), 1u) << k.body;
     EXPECT_NE(k.json()->getValue<std::string>("error").find("/api/nope"), std::string::npos);
-    auto kf = requestOn(ports_.at("krowforge"), "GET", "/api/nope");
+    auto kf = httpRequest(ports_.at("krowforge"), "GET", "/api/nope");
     ASSERT_TRUE(kf.json()) << kf.body;
     EXPECT_EQ(kf.json()->getObject("error")->getValue<std::string>("code"), "NOT_FOUND");
-    auto a = requestOn(ports_.at("abbado"), "GET", "/api/nope");
+    auto a = httpRequest(ports_.at("abbado"), "GET", "/api/nope");
     EXPECT_EQ(a.status, 404);
     EXPECT_NE(a.body.find("No route for GET /api/nope"), std::string::npos) << a.body;
     EXPECT_NE(a.header("content-type").find("text/plain"), std::string::npos);
     // OpenKit documents { success: false, error }: the uniform shape satisfies it.
-    auto ok = requestOn(ports_.at("openkit"), "GET", "/api/nope");
+    auto ok = httpRequest(ports_.at("openkit"), "GET", "/api/nope");
     EXPECT_FALSE(ok.json()->getValue<bool>("success"));
     EXPECT_EQ(ok.json()->getValue<std::string>("code"), "NOT_FOUND");
 
     // 405 keeps its Allow header in every shape.
-    auto na = requestOn(ports_.at("krowforge"), "DELETE", "/api/health");
+    auto na = httpRequest(ports_.at("krowforge"), "DELETE", "/api/health");
     EXPECT_EQ(na.status, 405);
     EXPECT_EQ(na.header("allow"), "GET");
     EXPECT_EQ(na.json()->getObject("error")->getValue<std::string>("code"), "METHOD_NOT_ALLOWED");
 
     // Errors raised before routing: DNS-rebinding protection, malformed JSON, body limit.
-    auto host = requestOn(ports_.at("abbado"), "GET", "/api/health", "", {{"Host", "evil.example.com"}});
+    auto host = httpRequest(ports_.at("abbado"), "GET", "/api/health", "", {{"Host", "evil.example.com"}});
     EXPECT_EQ(host.status, 403);
     EXPECT_NE(host.body.find("Host header not allowed"), std::string::npos) << host.body;
     EXPECT_EQ(host.body.find('{'), std::string::npos) << host.body;
-    auto json = requestOn(ports_.at("krowforge"), "POST", "/api/health", "{\"a\": ");
+    auto json = httpRequest(ports_.at("krowforge"), "POST", "/api/health", "{\"a\": ");
     EXPECT_EQ(json.status, 400);
     EXPECT_EQ(json.json()->getObject("error")->getValue<std::string>("code"), "INVALID_JSON");
     std::string big(10 * 1024 * 1024 + 1, 'x');
-    auto large = requestOn(ports_.at("kombuse"), "POST", "/api/health", big, {{"Content-Type", "text/plain"}});
+    auto large = httpRequest(ports_.at("kombuse"), "POST", "/api/health", big, {{"Content-Type", "text/plain"}});
     EXPECT_EQ(large.status, 413);
     ASSERT_TRUE(large.json()) << large.body.substr(0, 200);
     EXPECT_NE(large.json()->getValue<std::string>("error").find("exceeds"), std::string::npos);
@@ -218,7 +191,7 @@ TEST_F(FlavorListeners, OpenApiPerFlavor) {
     EXPECT_NE(kh->getValue<std::string>("summary").find("{data:"), std::string::npos);
 
     // Without ?flavor= the document is the requesting listener's flavor.
-    auto viaListener = requestOn(ports_.at("krowforge"), "GET", "/api/openapi.json").json();
+    auto viaListener = httpRequest(ports_.at("krowforge"), "GET", "/api/openapi.json").json();
     ASSERT_TRUE(viaListener);
     EXPECT_EQ(viaListener->getObject("info")->getValue<std::string>("x-atelier-flavor"), "krowforge");
     auto kfError = viaListener->getObject("components")->getObject("schemas")->getObject("Error");

@@ -96,22 +96,25 @@ inline HttpError conflict(std::string message, std::string code = "CONFLICT") {
     return HttpError(409, std::move(code), std::move(message));
 }
 
+// [{"field", "message"}, …]
+inline JsonArray detailsArray(const std::vector<ErrorDetail>& details) {
+    JsonArray arr = makeArray();
+    for (auto& d : details) {
+        JsonObject e = makeObject();
+        e->set("field", d.field);
+        e->set("message", d.message);
+        arr->add(e);
+    }
+    return arr;
+}
+
 inline std::string errorBody(int /*status*/, std::string_view code, std::string_view message,
                              const std::vector<ErrorDetail>& details = {}, JsonObject extra = nullptr) {
     JsonObject o = makeObject();
     o->set("success", false);
     o->set("error", std::string(message));
     o->set("code", std::string(code));
-    if (!details.empty()) {
-        JsonArray arr = makeArray();
-        for (auto& d : details) {
-            JsonObject e = makeObject();
-            e->set("field", d.field);
-            e->set("message", d.message);
-            arr->add(e);
-        }
-        o->set("details", arr);
-    }
+    if (!details.empty()) o->set("details", detailsArray(details));
     if (extra) {
         for (auto& [k, v] : *extra) o->set(k, v);
     }
@@ -127,6 +130,12 @@ inline constexpr int kFlavorCount = static_cast<int>(sizeof(kFlavorNames) / size
 
 inline std::string_view flavorName(int flavor) {
     return flavor >= 0 && flavor < kFlavorCount ? kFlavorNames[flavor] : kFlavorNames[ATELIER_FLAVOR_ATELIER];
+}
+// "atelier, kombuse, …" for messages that list the valid names.
+inline std::string flavorNameList() {
+    std::string out;
+    for (auto n : kFlavorNames) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
 }
 // The flavor a name denotes (case-insensitive), or -1.
 inline int flavorFromName(std::string_view name) {
@@ -180,13 +189,7 @@ inline std::string_view defaultErrorCode(int status) {
 // The `details_json` argument of response_set_error: the bare details array, or an object
 // holding it under "details" next to the extra top-level fields.
 inline std::string errorDetailsJson(const std::vector<ErrorDetail>& details, const JsonObject& extra = nullptr) {
-    JsonArray arr = makeArray();
-    for (auto& d : details) {
-        JsonObject e = makeObject();
-        e->set("field", d.field);
-        e->set("message", d.message);
-        arr->add(e);
-    }
+    JsonArray arr = detailsArray(details);
     if (!extra || extra->size() == 0) return details.empty() ? std::string() : toJson(arr);
     JsonObject o = makeObject();
     for (auto& [k, v] : *extra) o->set(k, v);
@@ -270,16 +273,7 @@ inline RenderedError renderError(int flavor, int status, std::string_view code, 
             JsonObject err = makeObject();
             err->set("code", std::string(code));
             err->set("message", std::string(message));
-            if (!details.empty()) {
-                JsonArray arr = makeArray();
-                for (auto& d : details) {
-                    JsonObject e = makeObject();
-                    e->set("field", d.field);
-                    e->set("message", d.message);
-                    arr->add(e);
-                }
-                err->set("details", arr);
-            }
+            if (!details.empty()) err->set("details", detailsArray(details));
             JsonObject o = makeObject();
             o->set("error", err);
             return withExtra(o);
