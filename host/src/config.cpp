@@ -5,6 +5,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
+#include <atelier/sdk.hpp>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -32,6 +33,26 @@ std::vector<std::string> splitList(const std::string& s) {
     if (!cur.empty()) out.push_back(cur);
     return out;
 }
+std::vector<Listener> parseListeners(const Poco::JSON::Array::Ptr& a) {
+    if (!a) throw std::runtime_error("listeners must be an array of {host, port, flavor}");
+    std::vector<Listener> out;
+    for (size_t i = 0; i < a->size(); ++i) {
+        std::string where = "listeners[" + std::to_string(i) + "]";
+        auto o = a->getObject(static_cast<unsigned>(i));
+        if (!o) throw std::runtime_error(where + " must be an object {host, port, flavor}");
+        Listener l;
+        if (o->has("host")) l.host = o->getValue<std::string>("host");
+        if (l.host.empty()) throw std::runtime_error(where + ".host must not be empty");
+        if (!o->has("port") || !o->get("port").isInteger()) throw std::runtime_error(where + ".port must be a number");
+        l.port = o->getValue<int>("port");
+        if (l.port < 0 || l.port > 65535) throw std::runtime_error(where + ".port must be from 0 to 65535");
+        std::string flavor = o->optValue<std::string>("flavor", "");
+        l.flavor = atelier::flavorFromName(flavor);
+        if (l.flavor < 0) throw std::runtime_error(where + ".flavor must be one of " + atelier::flavorNameList());
+        out.push_back(l);
+    }
+    return out;
+}
 }  // namespace
 
 std::string defaultDataDir() {
@@ -49,6 +70,7 @@ void applyConfigJson(HostConfig& cfg, const std::string& json, const std::string
     try {
         if (o->has("host")) cfg.host = o->getValue<std::string>("host");
         if (o->has("port")) cfg.port = o->getValue<int>("port");
+        if (o->has("listeners")) cfg.listeners = parseListeners(o->getArray("listeners"));
         if (o->has("dataDir")) cfg.dataDir = o->getValue<std::string>("dataDir");
         if (o->has("workerThreads")) cfg.workerThreads = o->getValue<int>("workerThreads");
         if (o->has("reactorThreads")) cfg.reactorThreads = o->getValue<int>("reactorThreads");

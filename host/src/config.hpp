@@ -9,9 +9,18 @@
 
 namespace atelier::host {
 
+// One more address to listen on; requests arriving there get `flavor` (an atelier_flavor)
+// unless they name another one in X-Atelier-Flavor.
+struct Listener {
+    std::string host = "127.0.0.1";
+    int port = 0;  // 0 picks a free port
+    int flavor = 0;
+};
+
 struct HostConfig {
     std::string host = "127.0.0.1";
-    int port = 7333;
+    int port = 7333;                  // the default-flavor listener
+    std::vector<Listener> listeners;  // `listeners: [{host, port, flavor}]`, in addition to host:port
     std::string dataDir;  // default ~/.atelier
     std::vector<std::string> moduleDirs;
     std::vector<std::string> enabledModules;  // empty = all found

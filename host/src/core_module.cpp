@@ -15,14 +15,64 @@ namespace atelier::host {
 namespace {
 Host* g_host = nullptr;
 
-// Builds a minimal OpenAPI 3.0 document from the registered routes.
-std::string openApi(Host& host) {
+// The JSON schema of an error body in `flavor`'s shape (see renderError).
+JsonObject errorSchema(int flavor) {
+    auto prop = [](const char* type) {
+        auto o = makeObject();
+        o->set("type", type);
+        return o;
+    };
+    auto schema = makeObject();
+    if (flavor == ATELIER_FLAVOR_ABBADO) {
+        schema->set("type", "string");
+        schema->set("description", "The message as text/plain");
+        return schema;
+    }
+    schema->set("type", "object");
+    auto props = makeObject();
+    auto required = makeArray();
+    if (flavor == ATELIER_FLAVOR_KOMBUSE) {
+        auto error = makeObject();
+        error->set("description", "The message, or the validation issues ({code, path, message}) when there are any");
+        auto oneOf = makeArray();
+        oneOf->add(prop("string"));
+        oneOf->add(prop("array"));
+        error->set("oneOf", oneOf);
+        props->set("error", error);
+        required->add("error");
+    } else if (flavor == ATELIER_FLAVOR_KROWFORGE) {
+        auto error = prop("object");
+        auto inner = makeObject();
+        inner->set("code", prop("string"));
+        inner->set("message", prop("string"));
+        error->set("properties", inner);
+        props->set("error", error);
+        required->add("error");
+    } else {
+        props->set("success", prop("boolean"));
+        props->set("error", prop("string"));
+        props->set("code", prop("string"));
+        props->set("details", prop("array"));
+        for (auto r : {"success", "error", "code"}) required->add(r);
+    }
+    schema->set("properties", props);
+    schema->set("required", required);
+    return schema;
+}
+
+// Builds a minimal OpenAPI 3.0 document from the routes a client of `flavor` sees.
+std::string openApi(Host& host, int flavor) {
     auto doc = makeObject();
     doc->set("openapi", "3.0.3");
     auto info = makeObject();
     info->set("title", "Atelier");
     info->set("version", ATELIER_VERSION);
-    info->set("description", "Local control plane for AI coding agents. Generated from the routes registered by the running modules.");
+    info->set("description",
+              "Local control plane for AI coding agents. Generated from the routes registered by the running modules, "
+              "as a client of the `" +
+                  std::string(flavorName(flavor)) +
+                  "` API flavor sees them (its listener, or the X-Atelier-Flavor header).");
+    info->set("x-atelier-flavor", std::string(flavorName(flavor)));
     doc->set("info", info);
     auto servers = makeArray();
     auto server = makeObject();
@@ -30,7 +80,7 @@ std::string openApi(Host& host) {
     servers->add(server);
     doc->set("servers", servers);
     std::map<std::string, JsonObject> paths;
-    for (auto& r : host.router().routes()) {
+    for (auto& r : host.router().routesFor(flavor)) {
         // ":param" → "{param}"
         std::string p;
         for (auto seg : route::splitPath(r->pattern.text())) {
@@ -60,10 +110,26 @@ std::string openApi(Host& host) {
             params->add(prm);
         }
         if (params->size()) op->set("parameters", params);
+        if (r->flavors != ATELIER_FLAVORS_DEFAULT) {
+            auto fl = makeArray();
+            for (int f = 0; f < kFlavorCount; ++f)
+                if (r->flavors & ATELIER_FLAVOR_BIT(f)) fl->add(std::string(flavorName(f)));
+            op->set("x-atelier-flavors", fl);
+        }
         auto responses = makeObject();
         auto ok = makeObject();
         ok->set("description", "Success");
-        responses->set("default", ok);
+        responses->set("2XX", ok);
+        auto err = makeObject();
+        err->set("description", "Error");
+        auto content = makeObject();
+        auto media = makeObject();
+        auto ref = makeObject();
+        ref->set("$ref", "#/components/schemas/Error");
+        media->set("schema", ref);
+        content->set(flavor == ATELIER_FLAVOR_ABBADO ? "text/plain" : "application/json", media);
+        err->set("content", content);
+        responses->set("default", err);
         op->set("responses", responses);
         std::string method = r->method;
         for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -72,24 +138,41 @@ std::string openApi(Host& host) {
     auto pathsObj = makeObject();
     for (auto& [p, item] : paths) pathsObj->set(p, item);
     doc->set("paths", pathsObj);
+    auto components = makeObject();
+    auto schemas = makeObject();
+    schemas->set("Error", errorSchema(flavor));
+    components->set("schemas", schemas);
+    doc->set("components", components);
     return atelier::toJson(doc);
+}
+
+std::string healthJson(Host& host) {
+    return std::string("{\"status\":\"ok\",\"version\":\"") + ATELIER_VERSION +
+           "\",\"modules\":" + std::to_string(host.modules().runningCount()) + "}";
 }
 
 class CoreModule : public Module {
 public:
     void init() override {
         Host& host = *g_host;
-        get("/api/health", "Health check", [&host](Request& req, Response& res) {
-            if (req.header("accept").find("text/plain") != std::string::npos &&
-                req.header("accept").find("json") == std::string::npos) {
-                res.text("ok");
-                return;
-            }
-            res.status(200).header("Content-Type", "application/json");
-            // Hand-built: this route is the benchmark's hot path.
-            res.body(std::string("{\"data\":{\"status\":\"ok\",\"version\":\"") + ATELIER_VERSION +
-                     "\",\"modules\":" + std::to_string(host.modules().runningCount()) + "}}");
-        });
+        // Hand-built bodies: this route is the benchmark's hot path.
+        get("/api/health", "Health check: {status, version, modules}; text/plain \"ok\" on request",
+            [&host](Request& req, Response& res) {
+                if (req.header("accept").find("text/plain") != std::string::npos &&
+                    req.header("accept").find("json") == std::string::npos) {
+                    res.text("ok");
+                    return;
+                }
+                res.status(200).header("Content-Type", "application/json");
+                res.body(healthJson(host));
+            });
+        get("/api/health", "Health check in the boards product's envelope: {data: {status, version, modules}}",
+            flavors(ATELIER_FLAVOR_KANBAN), [&host](Request&, Response& res) {
+                res.status(200).header("Content-Type", "application/json");
+                res.body("{\"data\":" + healthJson(host) + "}");
+            });
+        get("/api/health", "Health check as Abbado answers it: ok", flavors(ATELIER_FLAVOR_ABBADO),
+            [](Request&, Response& res) { res.text("ok"); });
         get("/api/modules", "Loaded modules and why others were refused", [&host](Request&, Response& res) {
             auto list = makeArray();
             for (auto& m : host.modules().records()) {
@@ -116,8 +199,17 @@ public:
             out->set("data", list);
             res.json(out);
         });
-        get("/api/openapi.json", "OpenAPI document of every registered route",
-            [&host](Request&, Response& res) { res.status(200).header("Content-Type", "application/json").body(openApi(host)); });
+        get("/api/openapi.json", "OpenAPI document of the routes a flavor sees (?flavor=, default the request's)",
+            [&host](Request& req, Response& res) {
+                int flavor = req.flavor();
+                if (req.hasQuery("flavor")) {
+                    flavor = flavorFromName(req.query("flavor"));
+                    if (flavor < 0)
+                        throw badRequest("Unknown API flavor: " + req.query("flavor").substr(0, 50), "UNKNOWN_FLAVOR",
+                                         {{"flavor", "must be one of " + flavorNameList()}});
+                }
+                res.status(200).header("Content-Type", "application/json").body(openApi(host, flavor));
+            });
         registerEventRoutes(*this, host);
     }
     void start() override { startEventRoutes(*this, *g_host); }

@@ -1,8 +1,9 @@
 #include "host.hpp"
 
+#include <Poco/String.h>
+
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
 #include <cmath>
 #include <filesystem>
 
@@ -11,8 +12,21 @@
 
 namespace atelier::host {
 
-std::string errorJson(std::string_view code, std::string_view message) {
-    return atelier::errorBody(0, code, message);
+void setErrorResponse(atelier_response& res, int status, std::string_view code, std::string_view message,
+                      std::string_view detailsJson) {
+    std::vector<ErrorDetail> details;
+    JsonObject extra;
+    if (!parseErrorDetails(detailsJson, details, extra)) {
+        details.clear();
+        extra = nullptr;
+    }
+    if (status < 400 || status > 599) status = 500;
+    auto rendered = renderError(res.flavor, status, code, message, details, extra);
+    res.status = status;
+    res.statusSet = true;
+    res.body = std::move(rendered.body);
+    std::erase_if(res.headers, [](const auto& h) { return Poco::icompare(h.first, "content-type") == 0; });
+    res.headers.emplace_back("Content-Type", rendered.contentType);
 }
 
 Host::Host(HostConfig cfg) : cfg_(std::move(cfg)) {
@@ -54,18 +68,17 @@ void Host::stopAll() {
 }
 
 void Host::dispatch(atelier_request& req, atelier_response& res) {
-    auto match = router_.find(req.method, req.path);
+    res.flavor = req.flavor;
+    auto match = router_.find(req.method, req.path, req.flavor);
     if (!match.route) {
-        res.headers.emplace_back("Content-Type", "application/json");
         if (match.pathMatched) {
             std::string allow;
             for (auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
-            res.status = 405;
             res.headers.emplace_back("Allow", allow);
-            res.body = errorJson("METHOD_NOT_ALLOWED", "Method " + req.method + " is not allowed on " + req.path.substr(0, 200));
+            setErrorResponse(res, 405, "METHOD_NOT_ALLOWED",
+                             "Method " + req.method + " is not allowed on " + req.path.substr(0, 200));
         } else {
-            res.status = 404;
-            res.body = errorJson("NOT_FOUND", "No route for " + req.method + " " + req.path.substr(0, 200));
+            setErrorResponse(res, 404, "NOT_FOUND", "No route for " + req.method + " " + req.path.substr(0, 200));
         }
         return;
     }
@@ -76,8 +89,8 @@ void Host::dispatch(atelier_request& req, atelier_response& res) {
         route.fn(route.userData, &req, &res);
     } catch (...) {
         res = atelier_response{};
-        res.status = 500;
-        res.body = errorJson("INTERNAL_ERROR", "Internal error");
+        res.flavor = req.flavor;
+        setErrorResponse(res, 500, "INTERNAL_ERROR", "Internal error");
         log_->log(Logger::Error, route.owner ? route.owner->id : "host", "handler threw across the ABI: " + req.method + " " + req.path);
     }
     if (res.status >= 500 && route.owner) {

@@ -105,6 +105,8 @@ private:
     int boundPort_ = 0;
 };
 
-std::string errorJson(std::string_view code, std::string_view message);
+// Fills `res` with an error (status, Content-Type, body) in the shape of its request's flavor.
+void setErrorResponse(atelier_response& res, int status, std::string_view code, std::string_view message,
+                      std::string_view detailsJson = {});
 
 }  // namespace atelier::host

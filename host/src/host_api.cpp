@@ -76,20 +76,23 @@ bool validMethod(std::string_view m) {
     return false;
 }
 
-int hRouteAdd(atelier_module_ctx* c, atelier_str method, atelier_str pattern, atelier_str summary, atelier_route_fn fn,
-              void* ud) {
-    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+int hRouteAdd(atelier_module_ctx* c, const atelier_route_desc* d) {
+    if (!validCtx(c) || !d || d->abi_major != ATELIER_ABI_MAJOR ||
+        !ATELIER_HAS_FIELD(d, atelier_route_desc, user_data) || !d->handler)
+        return ATELIER_ERR_INVALID;
     if (!c->module->acceptingRegistrations) {
         c->host->log().log(Logger::Error, c->module->id, "route_add outside init is refused");
         return ATELIER_ERR_INVALID;
     }
-    std::string m = cp(method), p = cp(pattern);
-    if (!validMethod(m) || p.empty() || p[0] != '/') return ATELIER_ERR_INVALID;
-    if (c->host->router().exists(m, p)) {
+    std::string m = cp(d->method), p = cp(d->pattern);
+    constexpr uint32_t kKnownFlavors = (1u << kFlavorCount) - 1;
+    if (!validMethod(m) || p.empty() || p[0] != '/' || (d->flavors & ~kKnownFlavors) != 0) return ATELIER_ERR_INVALID;
+    if (c->host->router().exists(m, p, d->flavors)) {
         c->host->log().log(Logger::Error, c->module->id, "route already registered: " + m + " " + p);
         return ATELIER_ERR_CONFLICT;
     }
-    c->host->router().add(RouteEntry{m, route::Pattern(p), cp(summary), fn, ud, c->module});
+    c->host->router().add(
+        RouteEntry{m, route::Pattern(p), cp(d->summary), d->handler, d->user_data, c->module, d->flavors});
     c->module->routeCount.fetch_add(1);
     return ATELIER_OK;
 }
@@ -138,6 +141,8 @@ void rqHeadersJson(const atelier_request* r, atelier_sink sink, void* sd) {
     sink(sd, s.data(), s.size());
 }
 
+int rqFlavor(const atelier_request* r) { return r ? r->flavor : ATELIER_FLAVOR_ATELIER; }
+
 void rsStatus(atelier_response* r, int status) {
     if (!r) return;
     if (status < 100 || status > 599) status = 500;
@@ -162,6 +167,19 @@ void rsBody(atelier_response* r, atelier_str body) {
 }
 
 Host* g_hostForStreams = nullptr;  // streams outlive calls; the host is a process singleton
+
+void rsSetError(atelier_response* r, int status, atelier_str code, atelier_str message, atelier_str detailsJson) {
+    if (!r) return;
+    std::vector<ErrorDetail> details;
+    JsonObject extra;
+    if (!parseErrorDetails(sv(detailsJson), details, extra)) {
+        if (g_hostForStreams)
+            g_hostForStreams->log().log(Logger::Warn, "host",
+                                        "response_set_error: details_json is not a details array or object; ignored");
+        detailsJson = kEmpty;
+    }
+    setErrorResponse(*r, status, sv(code), sv(message), sv(detailsJson));
+}
 
 atelier_stream* rsStartStream(atelier_response* r, atelier_str contentType, atelier_stream_closed_fn onClosed, void* ud) {
     if (!r || !r->streamAllowed || r->stream) return nullptr;
@@ -331,6 +349,12 @@ int hCall(atelier_module_ctx* c, atelier_str method, atelier_str pathAndQuery, a
         }
     }
     req.headers.emplace_back("x-atelier-caller", c->module->id);
+    // An in-process call answers in the default flavor unless its headers name another one.
+    if (auto* f = findHeader(&req, "x-atelier-flavor")) {
+        int flavor = flavorFromName(*f);
+        if (flavor < 0) return ATELIER_ERR_INVALID;
+        req.flavor = flavor;
+    }
     atelier_response res;
     res.streamAllowed = false;
     c->host->dispatch(req, res);
@@ -369,9 +393,11 @@ atelier_host_v1 buildTable() {
     t.request_body = rqBody;
     t.request_id = rqId;
     t.request_headers_json = rqHeadersJson;
+    t.request_flavor = rqFlavor;
     t.response_set_status = rsStatus;
     t.response_set_header = rsHeader;
     t.response_set_body = rsBody;
+    t.response_set_error = rsSetError;
     t.response_start_stream = rsStartStream;
     t.stream_write = stWrite;
     t.stream_close = stClose;

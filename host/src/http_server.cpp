@@ -65,7 +65,7 @@ const std::string* header(const atelier_request& r, const char* name) {
 
 class RequestHandler : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit RequestHandler(Host& host) : host_(host) {}
+    RequestHandler(Host& host, int flavor) : host_(host), listenerFlavor_(flavor) {}
 
     void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
         auto started = std::chrono::steady_clock::now();
@@ -77,8 +77,8 @@ public:
             host_.log().log(Logger::Error, "http", std::string("request failed: ") + e.what());
             if (!response.sent()) {
                 res = atelier_response{};
-                res.status = 500;
-                res.body = errorJson("INTERNAL_ERROR", "Internal error");
+                res.flavor = req.flavor;
+                setErrorResponse(res, 500, "INTERNAL_ERROR", "Internal error");
                 send(request, response, req, res);
             }
         }
@@ -86,10 +86,9 @@ public:
     }
 
 private:
-    void fail(atelier_response& res, int status, const char* code, const std::string& message) {
-        res.status = status;
-        res.body = errorJson(code, message);
-        res.headers.emplace_back("Content-Type", "application/json");
+    void fail(atelier_response& res, int status, const char* code, const std::string& message,
+              const std::string& detailsJson = {}) {
+        setErrorResponse(res, status, code, message, detailsJson);
     }
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, atelier_request& req,
@@ -107,6 +106,12 @@ private:
         for (const auto& [k, v] : request) req.headers.emplace_back(lower(k), v);
         const std::string* clientId = header(req, "x-request-id");
         req.requestId = clientId && validClientRequestId(*clientId) ? *clientId : newRequestId();
+        // The flavor: the listener's, unless the client names another one.
+        req.flavor = listenerFlavor_;
+        const std::string* flavorHeader = header(req, "x-atelier-flavor");
+        int named = flavorHeader ? flavorFromName(*flavorHeader) : -1;
+        if (named >= 0) req.flavor = named;
+        res.flavor = req.flavor;
 
         // DNS-rebinding protection: only loopback names may address us.
         const std::string* hostHeader = header(req, "host");
@@ -119,11 +124,17 @@ private:
             fail(res, 403, "FORBIDDEN_ORIGIN", "Origin not allowed: " + origin->substr(0, 100));
             return send(request, response, req, res);
         }
+        if (flavorHeader && named < 0) {
+            fail(res, 400, "UNKNOWN_FLAVOR", "Unknown API flavor: " + flavorHeader->substr(0, 50),
+                 errorDetailsJson({{"X-Atelier-Flavor", "must be one of " + flavorNameList()}}));
+            return send(request, response, req, res);
+        }
         if (req.method == "OPTIONS") {
             res.status = 204;
             res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-            res.headers.emplace_back("Access-Control-Allow-Headers",
-                                     "Content-Type, Authorization, X-Atelier-Project, X-Request-Id, Last-Event-ID");
+            res.headers.emplace_back(
+                "Access-Control-Allow-Headers",
+                "Content-Type, Authorization, X-Atelier-Project, X-Atelier-Flavor, X-Request-Id, Last-Event-ID");
             res.headers.emplace_back("Access-Control-Max-Age", "600");
             return send(request, response, req, res);
         }
@@ -381,17 +392,19 @@ private:
     }
 
     Host& host_;
+    int listenerFlavor_;
 };
 
 class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    explicit HandlerFactory(Host& host) : host_(host) {}
+    HandlerFactory(Host& host, int flavor) : host_(host), flavor_(flavor) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new RequestHandler(host_);
+        return new RequestHandler(host_, flavor_);
     }
 
 private:
     Host& host_;
+    int flavor_;
 };
 
 // Poco's HTTPServerSession waits for the next keep-alive request with Socket::poll, which
@@ -550,41 +563,54 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
     const auto& cfg = host_.config();
-    Poco::Net::ServerSocket socket;
-    try {
-        Poco::Net::SocketAddress addr(cfg.host, static_cast<Poco::UInt16>(cfg.port));
-        socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
-        socket.listen(256);
-    } catch (const Poco::Exception& e) {
-        throw std::runtime_error("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + e.displayText() +
-                                 (e.displayText().find("in use") != std::string::npos
-                                      ? " (another process is using the port; choose one with --port)"
-                                      : ""));
+    std::vector<Listener> wanted{Listener{cfg.host, cfg.port, ATELIER_FLAVOR_ATELIER}};
+    wanted.insert(wanted.end(), cfg.listeners.begin(), cfg.listeners.end());
+    // Bind every address before serving any, so a busy port fails the start as a whole.
+    std::vector<Poco::Net::ServerSocket> sockets;
+    for (const auto& l : wanted) {
+        Poco::Net::ServerSocket socket;
+        try {
+            Poco::Net::SocketAddress addr(l.host, static_cast<Poco::UInt16>(l.port));
+            socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
+            socket.listen(256);
+        } catch (const Poco::Exception& e) {
+            throw std::runtime_error(
+                "cannot listen on " + l.host + ":" + std::to_string(l.port) +
+                (sockets.empty() ? "" : " (" + std::string(flavorName(l.flavor)) + " listener)") + ": " +
+                e.displayText() +
+                (e.displayText().find("in use") != std::string::npos
+                     ? (sockets.empty() ? " (another process is using the port; choose one with --port)"
+                                        : " (another process is using the port; change `listeners`)")
+                     : ""));
+        }
+        listeners_.push_back(Listener{l.host, socket.address().port(), l.flavor});
+        sockets.push_back(socket);
     }
-    port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams();
-    params->setMaxThreads(cfg.workerThreads);
-    params->setMaxQueued(cfg.maxQueued);
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);
-    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
-    params->setTimeout(Poco::Timespan(60, 0));
-    params->setServerName("atelier");
     static Poco::ThreadPool pool(2, cfg.workerThreads + 8, 60);
     stop_ = std::make_shared<ConnectionStop>();
-    server_ = std::make_unique<Poco::Net::TCPServer>(new KeepAliveConnectionFactory(params, new HandlerFactory(host_), stop_),
-                                                     pool, socket, params);
-    server_->start();
+    for (size_t i = 0; i < sockets.size(); ++i) {
+        auto* params = new Poco::Net::HTTPServerParams();
+        params->setMaxThreads(cfg.workerThreads);
+        params->setMaxQueued(cfg.maxQueued);
+        params->setKeepAlive(true);
+        params->setMaxKeepAliveRequests(0);
+        params->setKeepAliveTimeout(Poco::Timespan(15, 0));
+        params->setTimeout(Poco::Timespan(60, 0));
+        params->setServerName("atelier");
+        auto factory = new KeepAliveConnectionFactory(params, new HandlerFactory(host_, listeners_[i].flavor), stop_);
+        servers_.push_back(std::make_unique<Poco::Net::TCPServer>(factory, pool, sockets[i], params));
+    }
+    for (auto& server : servers_) server->start();
 }
 
 void HttpServer::stop() {
-    if (!server_) return;
+    if (servers_.empty()) return;
     // Stop accepting; idle keep-alive connections close at once, requests in flight finish.
     // stopAll(false) waits for them, so it runs on a helper thread and we bound the wait.
     auto done = std::make_shared<std::atomic<bool>>(false);
     // As Poco's HTTPServer::stopAll: stop accepting, then tell every connection.
     auto stopAll = [this](bool abortCurrent) {
-        server_->stop();
+        for (auto& server : servers_) server->stop();
         stop_->stopped(this, abortCurrent);
     };
     std::thread graceful([stopAll, done] {
@@ -598,7 +624,7 @@ void HttpServer::stop() {
         stopAll(true);
     }
     graceful.join();
-    server_.reset();
+    servers_.clear();
 }
 
 }  // namespace atelier::host

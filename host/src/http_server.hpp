@@ -1,4 +1,5 @@
-// The HTTP front: Poco's HTTPServer with keep-alive and a bounded worker pool. Each request
+// The HTTP front: Poco's HTTPServer with keep-alive and a bounded worker pool, on the default
+// listener (host:port) and every configured flavor listener. Each request
 // passes the security checks (Host header, Origin, optional authentication), the body limit,
 // and is then dispatched through the router. WebSocket upgrades and streaming responses leave
 // the worker pool for the reactor.
@@ -6,6 +7,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "config.hpp"
 
 namespace Poco::Net {
 class TCPServer;
@@ -24,13 +28,16 @@ public:
     void start();
     // Stops accepting and waits (bounded) for in-flight requests.
     void stop();
-    int port() const { return port_; }
+    // The default listener's bound port.
+    int port() const { return listeners_.empty() ? 0 : listeners_.front().port; }
+    // Every listener with its bound port, the default one first.
+    const std::vector<Listener>& listeners() const { return listeners_; }
 
 private:
     Host& host_;
-    std::unique_ptr<Poco::Net::TCPServer> server_;
+    std::vector<std::unique_ptr<Poco::Net::TCPServer>> servers_;
     std::shared_ptr<ConnectionStop> stop_;
-    int port_ = 0;
+    std::vector<Listener> listeners_;
 };
 
 }  // namespace atelier::host

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atelier/sdk.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,9 @@
 
 namespace fs = std::filesystem;
 using namespace atelier::host;
+using atelier::flavorName;
+using atelier::makeArray;
+using atelier::makeObject;
 
 namespace {
 
@@ -151,8 +155,11 @@ int serve(const HostConfig& cfg) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!isLoopbackAddress(cfg.host)) {
-        std::cerr << "WARNING: binding to " << cfg.host
+    std::vector<std::string> hosts{cfg.host};
+    for (auto& l : cfg.listeners) hosts.push_back(l.host);
+    for (auto& h : hosts) {
+        if (isLoopbackAddress(h)) continue;
+        std::cerr << "WARNING: binding to " << h
                   << ", which is not a loopback address. Anyone who can reach this machine can control your "
                      "projects and run commands. Use --host 127.0.0.1 unless you know why not.\n";
     }
@@ -168,6 +175,21 @@ int serve(const HostConfig& cfg) {
     host.setBoundPort(http.port());
     host.startAll();
     {
+        // Every listener with its bound port, written before server-port, which tells
+        // watchers the server is up.
+        auto list = makeArray();
+        for (auto& l : http.listeners()) {
+            auto o = makeObject();
+            o->set("host", l.host);
+            o->set("port", l.port);
+            o->set("flavor", std::string(flavorName(l.flavor)));
+            list->add(o);
+        }
+        std::string listenersFile = cfg.dataDir + "/server-listeners.json";
+        std::ofstream(listenersFile + ".tmp") << atelier::toJson(list) << "\n";
+        fs::rename(listenersFile + ".tmp", listenersFile);
+    }
+    {
         std::string portFile = cfg.dataDir + "/server-port";
         std::string tmp = portFile + ".tmp";
         std::ofstream(tmp) << http.port() << "\n";
@@ -176,6 +198,12 @@ int serve(const HostConfig& cfg) {
     host.log().log(Logger::Info, "host",
                    "listening on http://" + cfg.host + ":" + std::to_string(http.port()) + " (data " + cfg.dataDir + ", " +
                        std::to_string(host.modules().runningCount()) + " modules)");
+    for (size_t i = 1; i < http.listeners().size(); ++i) {
+        const auto& l = http.listeners()[i];
+        host.log().log(Logger::Info, "host",
+                       "listening on http://" + l.host + ":" + std::to_string(l.port) + " for " +
+                           std::string(flavorName(l.flavor)) + " clients");
+    }
     host.log().flush();
 
     int sig = 0;
@@ -185,6 +213,7 @@ int serve(const HostConfig& cfg) {
     host.stopAll();
     std::error_code ec;
     fs::remove(cfg.dataDir + "/server-port", ec);
+    fs::remove(cfg.dataDir + "/server-listeners.json", ec);
     host.log().log(Logger::Info, "host", "stopped cleanly");
     host.log().flush();
     return 0;

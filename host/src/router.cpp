@@ -28,20 +28,25 @@ void Router::removeOwner(const ModuleRecord* owner) {
     std::erase_if(wsRoutes_, [&](const auto& r) { return r->owner.get() == owner; });
 }
 
-Router::Match Router::find(std::string_view method, std::string_view path) const {
+Router::Match Router::find(std::string_view method, std::string_view path, int flavor) const {
     Match m;
     auto parts = route::splitPath(path);
     std::shared_lock lock(mutex_);
     route::Params params;
+    bool ownFlavor = false;
     for (const auto& r : routes_) {
-        if (!r->pattern.match(parts, params)) continue;
+        // Sorted by specificity: once a default route matched, only an equally specific route
+        // registered for the request's flavor can still take its place.
+        if (m.route && (ownFlavor || r->pattern.specificity() < m.route->pattern.specificity())) break;
+        if (!r->serves(flavor) || !r->pattern.match(parts, params)) continue;
         if (r->method == method || (method == "HEAD" && r->method == "GET")) {
-            if (!m.route) {
+            bool own = r->flavors != ATELIER_FLAVORS_DEFAULT;
+            if (!m.route || (own && r->pattern.specificity() == m.route->pattern.specificity())) {
                 m.route = r;
                 m.params = params;
+                ownFlavor = own;
             }
-            if (m.route) break;
-        } else {
+        } else if (!m.route) {
             m.pathMatched = true;
             if (std::find(m.allowed.begin(), m.allowed.end(), r->method) == m.allowed.end()) m.allowed.push_back(r->method);
         }
@@ -74,10 +79,29 @@ std::vector<std::shared_ptr<const WsRouteEntry>> Router::webSocketRoutes() const
     return wsRoutes_;
 }
 
-bool Router::exists(std::string_view method, std::string_view pattern) const {
+std::vector<std::shared_ptr<const RouteEntry>> Router::routesFor(int flavor) const {
     std::shared_lock lock(mutex_);
-    for (const auto& r : routes_)
-        if (r->method == method && r->pattern.text() == pattern) return true;
+    std::vector<std::shared_ptr<const RouteEntry>> out;
+    for (const auto& r : routes_) {
+        if (!r->serves(flavor)) continue;
+        if (r->flavors == ATELIER_FLAVORS_DEFAULT) {
+            bool shadowed = std::any_of(routes_.begin(), routes_.end(), [&](const auto& o) {
+                return o->flavors != ATELIER_FLAVORS_DEFAULT && o->serves(flavor) && o->method == r->method &&
+                       o->pattern.text() == r->pattern.text();
+            });
+            if (shadowed) continue;
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
+bool Router::exists(std::string_view method, std::string_view pattern, uint32_t flavors) const {
+    std::shared_lock lock(mutex_);
+    for (const auto& r : routes_) {
+        if (r->method != method || r->pattern.text() != pattern) continue;
+        if (r->flavors == flavors || (r->flavors & flavors) != 0) return true;
+    }
     return false;
 }
 

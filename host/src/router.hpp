@@ -1,5 +1,7 @@
-// Routes registered by modules (and the host's core routes), matched by path segments and
-// method. Static segments outrank parameters. Readers never block each other.
+// Routes registered by modules (and the host's core routes), matched by path segments, method
+// and the request's API flavor. Static segments outrank parameters; on the same pattern a
+// route registered for the request's flavor outranks the default one. Readers never block
+// each other.
 #pragma once
 
 #include <atelier/abi.h>
@@ -22,6 +24,7 @@ struct atelier_request {
     atelier::route::Params params;
     atelier::route::Params queryParams;
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+    int flavor = ATELIER_FLAVOR_ATELIER;
 };
 
 struct atelier_response {
@@ -32,6 +35,7 @@ struct atelier_response {
     atelier_stream* stream = nullptr;  // set by response_start_stream
     std::string streamContentType;
     bool streamAllowed = true;  // false for in-process calls
+    int flavor = ATELIER_FLAVOR_ATELIER;  // of the request: shapes response_set_error
 };
 
 namespace atelier::host {
@@ -43,6 +47,11 @@ struct RouteEntry {
     atelier_route_fn fn;
     void* userData;
     std::shared_ptr<ModuleRecord> owner;  // null for host core routes
+    uint32_t flavors = ATELIER_FLAVORS_DEFAULT;
+    // Whether this route answers requests of `flavor` at all (its own or the default).
+    bool serves(int flavor) const {
+        return flavors == ATELIER_FLAVORS_DEFAULT || (flavors & ATELIER_FLAVOR_BIT(flavor)) != 0;
+    }
 };
 
 struct WsRouteEntry {
@@ -65,7 +74,7 @@ public:
         bool pathMatched = false;  // some route matched the path with another method
         std::vector<std::string> allowed;
     };
-    Match find(std::string_view method, std::string_view path) const;
+    Match find(std::string_view method, std::string_view path, int flavor = ATELIER_FLAVOR_ATELIER) const;
 
     struct WsMatch {
         std::shared_ptr<const WsRouteEntry> route;
@@ -74,8 +83,12 @@ public:
     WsMatch findWebSocket(std::string_view path) const;
 
     std::vector<std::shared_ptr<const RouteEntry>> routes() const;
+    // The routes a client of `flavor` sees: its own, and the default ones it has no own route for.
+    std::vector<std::shared_ptr<const RouteEntry>> routesFor(int flavor) const;
     std::vector<std::shared_ptr<const WsRouteEntry>> webSocketRoutes() const;
-    bool exists(std::string_view method, std::string_view pattern) const;
+    // Whether a route of the same method and pattern already covers one of `flavors` (two
+    // default routes overlap).
+    bool exists(std::string_view method, std::string_view pattern, uint32_t flavors = ATELIER_FLAVORS_DEFAULT) const;
 
 private:
     mutable std::shared_mutex mutex_;

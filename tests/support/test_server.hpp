@@ -118,6 +118,35 @@ struct HttpResult {
     }
 };
 
+// An HTTP request to 127.0.0.1:port (any listener of a test server).
+inline HttpResult httpRequest(int port, const std::string& method, const std::string& path,
+                              const std::string& body = {}, const std::map<std::string, std::string>& headers = {}) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+    session.setTimeout(Poco::Timespan(30, 0));
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    bool hostSet = false;
+    for (auto& [k, v] : headers) {
+        req.set(k, v);
+        if (Poco::icompare(k, "host") == 0) hostSet = true;
+    }
+    if (!hostSet) req.setHost("127.0.0.1", static_cast<Poco::UInt16>(port));
+    if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+        if (!req.has("Content-Type")) req.setContentType("application/json");
+        req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    std::ostream& os = session.sendRequest(req);
+    os << body;
+    Poco::Net::HTTPResponse res;
+    std::istream& is = session.receiveResponse(res);
+    HttpResult out;
+    out.status = res.getStatus();
+    std::stringstream ss;
+    ss << is.rdbuf();
+    out.body = ss.str();
+    for (auto& [k, v] : res) out.headers[Poco::toLower(k)] = v;
+    return out;
+}
+
 class TestServer {
 public:
     struct Options {
@@ -219,30 +248,7 @@ public:
 
     HttpResult request(const std::string& method, const std::string& path, const std::string& body = {},
                        const std::map<std::string, std::string>& headers = {}) const {
-        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
-        session.setTimeout(Poco::Timespan(30, 0));
-        Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        bool hostSet = false;
-        for (auto& [k, v] : headers) {
-            req.set(k, v);
-            if (Poco::icompare(k, "host") == 0) hostSet = true;
-        }
-        if (!hostSet) req.setHost("127.0.0.1", static_cast<Poco::UInt16>(port_));
-        if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-            if (!req.has("Content-Type")) req.setContentType("application/json");
-            req.setContentLength(static_cast<std::streamsize>(body.size()));
-        }
-        std::ostream& os = session.sendRequest(req);
-        os << body;
-        Poco::Net::HTTPResponse res;
-        std::istream& is = session.receiveResponse(res);
-        HttpResult out;
-        out.status = res.getStatus();
-        std::stringstream ss;
-        ss << is.rdbuf();
-        out.body = ss.str();
-        for (auto& [k, v] : res) out.headers[Poco::toLower(k)] = v;
-        return out;
+        return httpRequest(port_, method, path, body, headers);
     }
     HttpResult get(const std::string& path) const { return request("GET", path); }
     HttpResult post(const std::string& path, const std::string& body = "{}") const { return request("POST", path, body); }

@@ -58,22 +58,25 @@ public:
     void init() override {
         migrate(ProjectStore::migrations());
 
-        // ---- Kombuse / Abbado / boards product: the project resource
-        get("/api/projects", "List projects (owner_id, repo_source, search, organizationId, limit, offset)",
-            guarded([this](Request& req, Response& res) { res.json(projectsJson(store().list(listFilter(req)))); }));
-        post("/api/projects", "Create a project (201)", guarded([this](Request& req, Response& res) {
-                 auto p = store().create(parseCreate(req.json()));
-                 emit("project.created", p);
-                 res.json(projectJson(p), 201);
-             }));
-        get("/api/projects/:id", "Get a project by UUID or slug",
-            guarded([this](Request& req, Response& res) { res.json(projectJson(store().get(req.param("id")))); }));
-        patch("/api/projects/:id", "Update a project (all fields optional)",
-              guarded([this](Request& req, Response& res) {
-                  auto r = store().update(req.param("id"), parseUpdate(req.json()));
-                  if (!r.changes.empty()) emit("project.updated", r.project, r.changes);
-                  res.json(projectJson(r.project));
-              }));
+        // ---- Kombuse / Abbado / boards product: the project resource (bare for Kombuse and
+        // Abbado, in the boards product's {data} envelope on its flavor)
+        jsonRoute("GET", "/api/projects",
+                  "List projects (owner_id, repo_source, search, organizationId, limit, offset)", [this](Request& req) {
+                      return Answer{projectsJson(store().list(listFilter(req))), 200};
+                  });
+        jsonRoute("POST", "/api/projects", "Create a project (201)", [this](Request& req) {
+            auto p = store().create(parseCreate(req.json()));
+            emit("project.created", p);
+            return Answer{projectJson(p), 201};
+        });
+        jsonRoute("GET", "/api/projects/:id", "Get a project by UUID or slug", [this](Request& req) {
+            return Answer{projectJson(store().get(req.param("id"))), 200};
+        });
+        jsonRoute("PATCH", "/api/projects/:id", "Update a project (all fields optional)", [this](Request& req) {
+            auto r = store().update(req.param("id"), parseUpdate(req.json()));
+            if (!r.changes.empty()) emit("project.updated", r.project, r.changes);
+            return Answer{projectJson(r.project), 200};
+        });
         del("/api/projects/:id", "Delete a project (204)", guarded([this](Request& req, Response& res) {
                 auto p = store().remove(req.param("id"));
                 emit("project.deleted", p);
@@ -157,6 +160,24 @@ public:
 
 private:
     atelier::git::Library libgit2_;
+
+    using Answer = std::pair<Poco::Dynamic::Var, int>;  // JSON body, status
+
+    // Registers the default route and its boards-product twin, which answers {"data": body}.
+    void jsonRoute(const char* method, const char* pattern, const std::string& summary,
+                   std::function<Answer(Request&)> f) {
+        route(method, pattern, summary, guarded([f](Request& req, Response& res) {
+                  auto [body, status] = f(req);
+                  res.json(body, status);
+              }));
+        route(method, pattern, summary + ", in the boards product's {data} envelope",
+              atelier::flavors(ATELIER_FLAVOR_KANBAN), guarded([f](Request& req, Response& res) {
+                  auto [body, status] = f(req);
+                  auto wrapped = atelier::makeObject();
+                  wrapped->set("data", body);
+                  res.json(wrapped, status);
+              }));
+    }
 
     ProjectStore store() const { return ProjectStore(db()); }
 

@@ -166,11 +166,15 @@ public:
                                      q.queryInt("offset", 0, 0, INT64_MAX)));
         });
         get("/api/attachments/:id", "Attachment metadata", [this](Request& q, Response& s) { s.json(attachments_.get(id(q, "id"))); });
-        get("/api/attachments/:id/download", "Download an attachment", [this](Request& q, Response& s) {
+        Handler download = [this](Request& q, Response& s) {
             auto f = attachments_.read(id(q, "id"));
             s.status(200).header("Content-Type", f.mimeType).header("Content-Disposition", contentDisposition("attachment", f.filename));
             s.header("X-Content-Type-Options", "nosniff").header("Content-Security-Policy", "sandbox").body(f.bytes);
-        });
+        };
+        get("/api/attachments/:id/download", "Download an attachment", download);
+        // The boards product downloads at the attachment's own path, where Kombuse reads metadata.
+        get("/api/attachments/:id", "Download an attachment (boards product)", atelier::flavors(ATELIER_FLAVOR_KANBAN),
+            download);
         del("/api/attachments/:id", "Delete an attachment", [this](Request& q, Response& s) {
             attachments_.remove(id(q, "id"));
             s.noContent();

@@ -36,17 +36,15 @@ typedef struct detail {
     const char* message;
 } detail;
 
-/* The uniform error body: {"success":false,"error":…,"code":…,"details":[{field,message}]}. */
+/* The error body in the request's flavor shape (the uniform
+ * {"success":false,"error":…,"code":…,"details":[{field,message}]} by default), rendered by the
+ * host: the plugin hands over the details array as JSON. */
 static void send_error(atelier_response* res, int status, const char* code, const char* message, const detail* details,
                        size_t ndetails) {
     jl_buf b = {NULL, 0, 0, 0};
     size_t i;
-    jl_append_cstr(&b, "{\"success\":false,\"error\":");
-    jl_append_string(&b, message, strlen(message));
-    jl_append_cstr(&b, ",\"code\":");
-    jl_append_string(&b, code, strlen(code));
     if (ndetails) {
-        jl_append_cstr(&b, ",\"details\":[");
+        jl_append(&b, "[", 1);
         for (i = 0; i < ndetails; ++i) {
             if (i) jl_append(&b, ",", 1);
             jl_append_cstr(&b, "{\"field\":");
@@ -57,8 +55,12 @@ static void send_error(atelier_response* res, int status, const char* code, cons
         }
         jl_append(&b, "]", 1);
     }
-    jl_append(&b, "}", 1);
-    send_json(res, status, &b);
+    {
+        atelier_str detailsJson;
+        detailsJson.ptr = b.ptr;
+        detailsJson.len = b.len;
+        g_store.host->response_set_error(res, status, cstr(code), cstr(message), detailsJson);
+    }
     jl_free(&b);
 }
 
@@ -246,6 +248,7 @@ static const char* missing_function(const atelier_host_v1* h) {
     BM_NEED(response_set_status);
     BM_NEED(response_set_header);
     BM_NEED(response_set_body);
+    BM_NEED(response_set_error);
     BM_NEED(db_exec);
     BM_NEED(db_query);
     BM_NEED(db_migrate);
@@ -256,7 +259,18 @@ static const char* missing_function(const atelier_host_v1* h) {
 }
 
 static int add_route(const char* method, const char* pattern, const char* summary, atelier_route_fn fn) {
-    return g_store.host->route_add(g_store.ctx, cstr(method), cstr(pattern), cstr(summary), fn, NULL);
+    atelier_route_desc d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.abi_major = ATELIER_ABI_MAJOR;
+    d.abi_minor = ATELIER_ABI_MINOR;
+    d.method = cstr(method);
+    d.pattern = cstr(pattern);
+    d.summary = cstr(summary);
+    d.flavors = ATELIER_FLAVORS_DEFAULT;
+    d.handler = fn;
+    d.user_data = NULL;
+    return g_store.host->route_add(g_store.ctx, &d);
 }
 
 static int bm_init(const atelier_host_v1* host, atelier_module_ctx* ctx, void** module_state) {

@@ -198,10 +198,48 @@ typedef struct atelier_migration {
 
 /* ------------------------------------------------------------------ HTTP */
 
-/* Handles one request on an HTTP worker thread. `req` and `res` are HANDLER handles. The
- * status defaults to 200; handlers report errors by writing an error response. */
+/* Handles one request on an HTTP worker thread. `req` and `res` are HANDLER handles: valid
+ * only until the handler returns. Nothing is returned: a handler reports an error by writing
+ * an error response (response_set_error). */
 typedef void (*atelier_route_fn)(void* user_data, const atelier_request* req,
                                  atelier_response* res);
+
+/* API flavors. Each reference product Atelier serves is a flavor; a request's flavor decides
+ * which of the routes registered for its method and path answers it, and the shape of its
+ * error bodies. It comes from the listener the request arrived on (configuration
+ * `listeners: [{host, port, flavor}]`) or from an `X-Atelier-Flavor` header naming one
+ * ("atelier", "kombuse", "openkit", "kanban", "abbado", "krowforge"). Values are stable:
+ * new flavors are only appended. @since 1.0 */
+typedef enum atelier_flavor {
+    ATELIER_FLAVOR_ATELIER = 0,  /* the default, merged API */
+    ATELIER_FLAVOR_KOMBUSE = 1,  /* Kombuse (port 3331) */
+    ATELIER_FLAVOR_OPENKIT = 2,  /* OpenKit (port 4040) */
+    ATELIER_FLAVOR_KANBAN = 3,   /* the boards product (port 37100) */
+    ATELIER_FLAVOR_ABBADO = 4,   /* Abbado (port 3000) */
+    ATELIER_FLAVOR_KROWFORGE = 5 /* KrowForge */
+} atelier_flavor;
+
+/* The bit of one flavor in a route's flavor set. */
+#define ATELIER_FLAVOR_BIT(flavor) (1u << (unsigned)(flavor))
+/* The empty flavor set: the route is the default for its method and path, answering every
+ * flavor that has no route of its own there. */
+#define ATELIER_FLAVORS_DEFAULT 0u
+
+/* One route, as given to route_add. BORROWED: the host copies the strings. @since 1.0 */
+typedef struct atelier_route_desc {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    atelier_str method;  /* GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS */
+    atelier_str pattern; /* "/api/things/:id"; ':' segments are parameters, a final "*"
+                            matches the rest */
+    atelier_str summary; /* documents the route in /api/openapi.json; may be empty */
+    uint32_t flavors;    /* ATELIER_FLAVORS_DEFAULT or an OR of ATELIER_FLAVOR_BIT(...):
+                            the route answers only requests of those flavors, and wins
+                            over the default route of the same method and path */
+    atelier_route_fn handler;
+    void* user_data; /* passed to handler; module-owned, must outlive the route */
+} atelier_route_desc;
 
 /* Called once, on any thread, when a stream's client goes away or the stream is closed. */
 typedef void (*atelier_stream_closed_fn)(void* user_data, atelier_stream* stream);
@@ -286,11 +324,14 @@ typedef struct atelier_host_v1 {
      * unknown kind. @since 1.0 */
     int (*path_get)(atelier_module_ctx* ctx, int kind, atelier_sink sink, void* sink_data);
 
-    /* --- routes (INIT). `pattern` segments starting with ':' are parameters, a final "*"
-     * matches the rest. `summary` documents the route in /api/openapi.json. The handler runs on
-     * an HTTP worker thread, concurrently with other requests. */
-    int (*route_add)(atelier_module_ctx* ctx, atelier_str method, atelier_str pattern,
-                     atelier_str summary, atelier_route_fn handler, void* user_data);
+    /* --- routes (INIT). Registers `route` (BORROWED). The handler runs on an HTTP worker
+     * thread, concurrently with other requests. When several routes match a request, the most
+     * specific pattern wins (static segments outrank parameters); between routes of the same
+     * pattern, the one whose flavor set holds the request's flavor wins over the default.
+     * Returns ATELIER_ERR_CONFLICT when a route of the same method and pattern already covers
+     * one of the same flavors (two default routes conflict), ATELIER_ERR_INVALID for a bad
+     * method, pattern or flavor bit. @since 1.0 */
+    int (*route_add)(atelier_module_ctx* ctx, const atelier_route_desc* route);
     /* WebSocket route (INIT). on_open runs on the HTTP worker that did the handshake; on_message
      * and on_close run on a host reactor thread: keep them short and never block. */
     int (*ws_route_add)(atelier_module_ctx* ctx, atelier_str pattern,
@@ -311,11 +352,26 @@ typedef struct atelier_host_v1 {
     atelier_str (*request_id)(const atelier_request* req);
     /* Every header as a JSON object of name → value. */
     void (*request_headers_json)(const atelier_request* req, atelier_sink sink, void* sink_data);
+    /* The request's flavor (an atelier_flavor value; ATELIER_FLAVOR_ATELIER for in-process
+     * calls unless their headers name one). HANDLER. @since 1.0 */
+    int (*request_flavor)(const atelier_request* req);
 
     /* --- response setters (HANDLER; arguments are COPIED). All @since 1.0. */
     void (*response_set_status)(atelier_response* res, int status);
     void (*response_set_header)(atelier_response* res, atelier_str name, atelier_str value);
     void (*response_set_body)(atelier_response* res, atelier_str body);
+    /* Answers with an error in the shape the request's flavor documents: by default (and for
+     * openkit, kanban) {"success":false,"error":message,"code":code,"details":[…]}; kombuse
+     * {"error":message}, or {"error":[issue…]} with validation details; krowforge
+     * {"error":{"code","message","details"}}; abbado the message as text/plain. Sets status
+     * (outside 400..599 becomes 500), Content-Type and body. `code` is UPPER_SNAKE (empty:
+     * derived from the status). `details_json` (BORROWED, may be empty) is either a JSON array
+     * of {"field","message"} objects or a JSON object whose "details" member is that array and
+     * whose other members are extra top-level fields of the body (e.g. the conflicting
+     * "ticket" of a claim conflict); text that is not JSON is ignored and logged. HANDLER.
+     * @since 1.0 */
+    void (*response_set_error)(atelier_response* res, int status, atelier_str code, atelier_str message,
+                               atelier_str details_json);
     /* Turns the response into a stream that outlives the handler: the host sends the status
      * and headers (plus `content_type`) when the handler returns, detaches the connection
      * from the worker pool and serves it from its reactor. RETAINED: the module calls

@@ -3,14 +3,15 @@
 // catches every exception and turns it into an error status or an error response.
 #pragma once
 
-#include <atelier/abi.h>
-
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <atelier/abi.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -112,26 +113,193 @@ inline HttpError conflict(std::string message, std::string code = "CONFLICT") {
     return HttpError(409, std::move(code), std::move(message));
 }
 
+// [{"field", "message"}, …]
+inline JsonArray detailsArray(const std::vector<ErrorDetail>& details) {
+    JsonArray arr = makeArray();
+    for (auto& d : details) {
+        JsonObject e = makeObject();
+        e->set("field", d.field);
+        e->set("message", d.message);
+        arr->add(e);
+    }
+    return arr;
+}
+
 inline std::string errorBody(int /*status*/, std::string_view code, std::string_view message,
                              const std::vector<ErrorDetail>& details = {}, JsonObject extra = nullptr) {
     JsonObject o = makeObject();
     o->set("success", false);
     o->set("error", std::string(message));
     o->set("code", std::string(code));
-    if (!details.empty()) {
-        JsonArray arr = makeArray();
-        for (auto& d : details) {
-            JsonObject e = makeObject();
-            e->set("field", d.field);
-            e->set("message", d.message);
-            arr->add(e);
-        }
-        o->set("details", arr);
-    }
+    if (!details.empty()) o->set("details", detailsArray(details));
     if (extra) {
         for (auto& [k, v] : *extra) o->set(k, v);
     }
     return toJson(o);
+}
+
+// ------------------------------------------------------------------ API flavors
+
+// Names of the atelier_flavor values, in enum order (the X-Atelier-Flavor header, the
+// `flavor` of a listener, /api/openapi.json?flavor=).
+inline constexpr std::string_view kFlavorNames[] = {"atelier", "kombuse", "openkit", "kanban", "abbado", "krowforge"};
+inline constexpr int kFlavorCount = static_cast<int>(sizeof(kFlavorNames) / sizeof(kFlavorNames[0]));
+
+inline std::string_view flavorName(int flavor) {
+    return flavor >= 0 && flavor < kFlavorCount ? kFlavorNames[flavor] : kFlavorNames[ATELIER_FLAVOR_ATELIER];
+}
+// "atelier, kombuse, …" for messages that list the valid names.
+inline std::string flavorNameList() {
+    std::string out;
+    for (auto n : kFlavorNames) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
+// The flavor a name denotes (case-insensitive), or -1.
+inline int flavorFromName(std::string_view name) {
+    for (int f = 0; f < kFlavorCount; ++f) {
+        auto n = kFlavorNames[f];
+        if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+                return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+            }))
+            return f;
+    }
+    return -1;
+}
+
+// A route's flavor set: Flavors{} is the default route; flavors(ATELIER_FLAVOR_KANBAN, …)
+// restricts the route to those flavors and lets it win over the default one.
+struct Flavors {
+    uint32_t mask = ATELIER_FLAVORS_DEFAULT;
+};
+template <typename... F>
+constexpr Flavors flavors(F... f) {
+    return Flavors{(0u | ... | ATELIER_FLAVOR_BIT(f))};
+}
+
+inline std::string_view defaultErrorCode(int status) {
+    switch (status) {
+        case 400:
+            return "BAD_REQUEST";
+        case 401:
+            return "UNAUTHORIZED";
+        case 403:
+            return "FORBIDDEN";
+        case 404:
+            return "NOT_FOUND";
+        case 405:
+            return "METHOD_NOT_ALLOWED";
+        case 409:
+            return "CONFLICT";
+        case 413:
+            return "PAYLOAD_TOO_LARGE";
+        case 422:
+            return "UNPROCESSABLE_ENTITY";
+        case 429:
+            return "TOO_MANY_REQUESTS";
+        case 503:
+            return "SERVICE_UNAVAILABLE";
+        default:
+            return status >= 500 ? "INTERNAL_ERROR" : "ERROR";
+    }
+}
+
+// The `details_json` argument of response_set_error: the bare details array, or an object
+// holding it under "details" next to the extra top-level fields.
+inline std::string errorDetailsJson(const std::vector<ErrorDetail>& details, const JsonObject& extra = nullptr) {
+    JsonArray arr = detailsArray(details);
+    if (!extra || extra->size() == 0) return details.empty() ? std::string() : toJson(arr);
+    JsonObject o = makeObject();
+    for (auto& [k, v] : *extra) o->set(k, v);
+    if (!details.empty()) o->set("details", arr);
+    return toJson(o);
+}
+
+// The reverse of errorDetailsJson; false when the text is neither empty nor one of its forms.
+inline bool parseErrorDetails(std::string_view json, std::vector<ErrorDetail>& details, JsonObject& extra) {
+    details.clear();
+    extra = nullptr;
+    if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) return true;
+    Poco::Dynamic::Var v;
+    try {
+        v = Poco::JSON::Parser().parse(std::string(json));
+    } catch (...) {
+        return false;
+    }
+    JsonArray arr;
+    if (v.type() == typeid(JsonObject)) {
+        auto o = v.extract<JsonObject>();
+        extra = makeObject();
+        for (auto& [k, val] : *o)
+            if (k != "details") extra->set(k, val);
+        if (o->has("details")) {
+            arr = o->getArray("details");
+            if (!arr) return false;
+        }
+    } else if (v.type() == typeid(JsonArray)) {
+        arr = v.extract<JsonArray>();
+    } else {
+        return false;
+    }
+    for (size_t i = 0; arr && i < arr->size(); ++i) {
+        auto e = arr->getObject(static_cast<unsigned>(i));
+        if (!e) return false;
+        details.push_back({e->optValue<std::string>("field", ""), e->optValue<std::string>("message", "")});
+    }
+    return true;
+}
+
+struct RenderedError {
+    std::string body;
+    std::string contentType;
+};
+
+// An error body in the shape the flavor's reference documents (see docs/flavors.md):
+// atelier, openkit and kanban get the uniform shape; kombuse {"error": message} or, with
+// validation details, {"error": [ZodIssue…]}; krowforge {"error": {code, message}}; abbado
+// the message as plain text. Extra fields sit at the top level of every JSON shape.
+inline RenderedError renderError(int flavor, int status, std::string_view code, std::string_view message,
+                                 const std::vector<ErrorDetail>& details = {}, const JsonObject& extra = nullptr) {
+    if (code.empty()) code = defaultErrorCode(status);
+    auto withExtra = [&](JsonObject o) {
+        if (extra)
+            for (auto& [k, v] : *extra)
+                if (!o->has(k)) o->set(k, v);
+        return RenderedError{toJson(o), "application/json"};
+    };
+    switch (flavor) {
+        case ATELIER_FLAVOR_KOMBUSE: {
+            JsonObject o = makeObject();
+            if (details.empty()) {
+                o->set("error", std::string(message));
+            } else {
+                JsonArray issues = makeArray();  // Zod's issue shape: {code, path, message}
+                for (auto& d : details) {
+                    JsonObject issue = makeObject();
+                    issue->set("code", "custom");
+                    JsonArray path = makeArray();
+                    if (!d.field.empty()) path->add(d.field);
+                    issue->set("path", path);
+                    issue->set("message", d.message);
+                    issues->add(issue);
+                }
+                o->set("error", issues);
+            }
+            return withExtra(o);
+        }
+        case ATELIER_FLAVOR_KROWFORGE: {
+            JsonObject err = makeObject();
+            err->set("code", std::string(code));
+            err->set("message", std::string(message));
+            if (!details.empty()) err->set("details", detailsArray(details));
+            JsonObject o = makeObject();
+            o->set("error", err);
+            return withExtra(o);
+        }
+        case ATELIER_FLAVOR_ABBADO:
+            return RenderedError{std::string(message), "text/plain; charset=utf-8"};
+        default:
+            return RenderedError{errorBody(status, code, message, details, extra), "application/json"};
+    }
 }
 
 // Thrown by Db calls; carries the host's message and its engine-neutral status
@@ -250,6 +418,12 @@ public:
     bool hasHeader(std::string_view name) const { return api_->request_header_has(req_, str(name)) != 0; }
     std::string header(std::string_view name) const { return std::string(view(api_->request_header(req_, str(name)))); }
     std::string_view body() const { return view(api_->request_body(req_)); }
+    // The request's flavor (atelier_flavor); the default flavor on a host without flavors.
+    int flavor() const {
+        return ATELIER_HAS_FIELD(api_, atelier_host_v1, request_flavor) && api_->request_flavor
+                   ? api_->request_flavor(req_)
+                   : ATELIER_FLAVOR_ATELIER;
+    }
 
     // The body as a JSON object; an empty body is an empty object. Anything else → 400.
     JsonObject json() const {
@@ -346,8 +520,14 @@ public:
         return body(t);
     }
     Response& noContent() { return status(204); }
+    // An error in the request's flavor shape (the host renders it; see renderError).
     Response& error(int status, std::string_view code, std::string_view message,
                     const std::vector<ErrorDetail>& details = {}, JsonObject extra = nullptr) {
+        if (ATELIER_HAS_FIELD(api_, atelier_host_v1, response_set_error) && api_->response_set_error) {
+            std::string d = errorDetailsJson(details, extra);
+            api_->response_set_error(res_, status, str(code), str(message), str(d));
+            return *this;
+        }
         this->status(status);
         header("Content-Type", "application/json");
         return body(errorBody(status, code, message, details, extra));
@@ -723,16 +903,32 @@ public:
 
     // ---- routes
     using Handler = std::function<void(Request&, Response&)>;
-    void route(std::string_view method, std::string_view pattern, std::string_view summary, Handler h) {
+    // A route for `fl` (default: the route every flavor without its own gets).
+    void route(std::string_view method, std::string_view pattern, std::string_view summary, Flavors fl, Handler h) {
         auto& stored = handlers_.emplace_back(HandlerEntry{std::move(h), this});
-        int rc = host_.api()->route_add(host_.ctx(), str(method), str(pattern), str(summary), &Module::dispatch, &stored);
+        auto d = initStruct<atelier_route_desc>();
+        d.method = str(method);
+        d.pattern = str(pattern);
+        d.summary = str(summary);
+        d.flavors = fl.mask;
+        d.handler = &Module::dispatch;
+        d.user_data = &stored;
+        int rc = host_.api()->route_add(host_.ctx(), &d);
         if (rc != ATELIER_OK) throw std::runtime_error("route_add failed for " + std::string(method) + " " + std::string(pattern));
+    }
+    void route(std::string_view method, std::string_view pattern, std::string_view summary, Handler h) {
+        route(method, pattern, summary, Flavors{}, std::move(h));
     }
     void get(std::string_view p, std::string_view s, Handler h) { route("GET", p, s, std::move(h)); }
     void post(std::string_view p, std::string_view s, Handler h) { route("POST", p, s, std::move(h)); }
     void put(std::string_view p, std::string_view s, Handler h) { route("PUT", p, s, std::move(h)); }
     void patch(std::string_view p, std::string_view s, Handler h) { route("PATCH", p, s, std::move(h)); }
     void del(std::string_view p, std::string_view s, Handler h) { route("DELETE", p, s, std::move(h)); }
+    void get(std::string_view p, std::string_view s, Flavors f, Handler h) { route("GET", p, s, f, std::move(h)); }
+    void post(std::string_view p, std::string_view s, Flavors f, Handler h) { route("POST", p, s, f, std::move(h)); }
+    void put(std::string_view p, std::string_view s, Flavors f, Handler h) { route("PUT", p, s, f, std::move(h)); }
+    void patch(std::string_view p, std::string_view s, Flavors f, Handler h) { route("PATCH", p, s, f, std::move(h)); }
+    void del(std::string_view p, std::string_view s, Flavors f, Handler h) { route("DELETE", p, s, f, std::move(h)); }
 
     void websocket(std::string_view pattern, WsHandlers handlers) {
         auto& stored = wsHandlers_.emplace_back(WsEntry{std::move(handlers), host_.api()});

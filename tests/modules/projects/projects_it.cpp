@@ -289,6 +289,56 @@ TEST_F(ProjectsIt, BoardsExtras) {
     expectError(s().patch("/api/projects/reorder", "{bad"), 400, "INVALID_JSON");
 }
 
+// The boards product's clients get its {"data": …} envelope on its flavor; Kombuse's get
+// their validation issues; the default API stays bare.
+TEST_F(ProjectsIt, BoardsFlavorEnvelopeAndKombuseErrors) {
+    const std::map<std::string, std::string> kanban{{"X-Atelier-Flavor", "kanban"}};
+    auto made = s().request("POST", "/api/projects", R"({"name":"Kanban Proj","path":"/tmp/kanban-proj"})", kanban);
+    ASSERT_EQ(made.status, 201) << made.body;
+    auto data = made.json()->getObject("data");
+    ASSERT_TRUE(data) << made.body;
+    EXPECT_EQ(str(data, "name"), "Kanban Proj");
+    EXPECT_EQ(str(data, "path"), "/tmp/kanban-proj");
+    std::string id = str(data, "id");
+
+    auto one = s().request("GET", "/api/projects/" + id, "", kanban);
+    ASSERT_EQ(one.status, 200);
+    EXPECT_EQ(str(one.json()->getObject("data"), "id"), id);
+    auto list = s().request("GET", "/api/projects?limit=100", "", kanban);
+    ASSERT_EQ(list.status, 200);
+    auto items = list.json()->getArray("data");
+    ASSERT_TRUE(items) << list.body;
+    bool found = false;
+    for (size_t i = 0; i < items->size(); ++i) found |= str(items->getObject(static_cast<unsigned>(i)), "id") == id;
+    EXPECT_TRUE(found);
+    auto renamed = s().request("PATCH", "/api/projects/" + id, R"({"name":"Renamed"})", kanban);
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(str(renamed.json()->getObject("data"), "name"), "Renamed");
+    // The same resource, bare, on the default flavor.
+    EXPECT_EQ(str(s().get("/api/projects/" + id).json(), "name"), "Renamed");
+    EXPECT_TRUE(s().get("/api/projects?limit=100").jsonArray());
+    // Errors on the boards flavor keep the uniform shape (it documents none of its own).
+    expectError(s().request("GET", "/api/projects/ghost", "", kanban), 404, "PROJECT_NOT_FOUND");
+
+    // Kombuse: {"error": ZodIssue[]} for validation, {"error": string} otherwise.
+    const std::map<std::string, std::string> kombuse{{"X-Atelier-Flavor", "kombuse"}};
+    auto invalid = s().request("POST", "/api/projects", "{}", kombuse);
+    EXPECT_EQ(invalid.status, 400);
+    ASSERT_TRUE(invalid.json()) << invalid.body;
+    auto issues = invalid.json()->getArray("error");
+    ASSERT_TRUE(issues) << invalid.body;
+    EXPECT_EQ(issues->getObject(0)->getArray("path")->getElement<std::string>(0), "name");
+    auto ghost = s().request("GET", "/api/projects/ghost", "", kombuse);
+    EXPECT_EQ(ghost.status, 404);
+    EXPECT_EQ(ghost.json()->size(), 1u) << ghost.body;
+    EXPECT_FALSE(str(ghost.json(), "error").empty());
+    // Abbado: the message as text.
+    auto abbado = s().request("GET", "/api/projects/ghost", "", {{"X-Atelier-Flavor", "abbado"}});
+    EXPECT_EQ(abbado.status, 404);
+    EXPECT_EQ(abbado.body.find('{'), std::string::npos) << abbado.body;
+    EXPECT_NE(abbado.header("content-type").find("text/plain"), std::string::npos);
+}
+
 TEST_F(ProjectsIt, InitWritesSetupFiles) {
     auto repo = canonical(makeGitRepo());
     create(R"({"name":"Init Me","local_path":")" + repo + "\"}");

@@ -187,6 +187,11 @@ TEST_F(OpenKitTest, AttachmentsAllowedRefusedOversizeTraversalAndDelete) {
     EXPECT_EQ(dl.header("Content-Disposition"), "attachment; filename=\"shot.png\"; filename*=UTF-8''shot.png");
     EXPECT_EQ(host.request("GET", kTickets + "1/attachments").jsonArray()->size(), 1u);
     EXPECT_EQ(host.request("GET", "/api/attachments/" + aid).json()->getValue<std::string>("uploaded_by_id"), "user-1");
+    // The boards product's clients download at the attachment's own path.
+    auto kanban = host.request("GET", "/api/attachments/" + aid, "", {{"X-Atelier-Flavor", "kanban"}});
+    EXPECT_EQ(kanban.status, 200);
+    EXPECT_EQ(kanban.body, fakes::pngBytes());
+    EXPECT_EQ(kanban.header("Content-Type"), "image/png");
 
     auto exe = up(kTickets + "1/attachments", "tool.exe", "application/x-msdownload", std::string("MZ\x90\0\3\0", 6), {{"uploaded_by_id", "user-1"}});
     EXPECT_EQ(exe.status, 400);

@@ -7,6 +7,7 @@
 //   host.load(atelier_module_entry_v1());        // or several modules, in dependency order
 //   auto r = host.request("POST", "/api/things", R"({"name":"x"})");
 //   EXPECT_EQ(r.status, 201);
+//   host.request("GET", "/api/health", "", {{"X-Atelier-Flavor", "kanban"}});  // another API flavor
 //
 // Single-threaded by design except for the database and publish paths, which lock.
 #pragma once
@@ -42,9 +43,11 @@ struct atelier_request {
     std::string method, path, query, body, id = "test-request";
     atelier::route::Params params, queryParams;
     std::map<std::string, std::string> headers;  // lower-case names
+    int flavor = ATELIER_FLAVOR_ATELIER;
 };
 
 struct atelier_response {
+    int flavor = ATELIER_FLAVOR_ATELIER;
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
@@ -117,6 +120,10 @@ public:
         atelier_route_fn fn;
         void* ud;
         atelier_module_ctx* owner;
+        uint32_t flavors = ATELIER_FLAVORS_DEFAULT;
+        bool serves(int flavor) const {
+            return flavors == ATELIER_FLAVORS_DEFAULT || (flavors & ATELIER_FLAVOR_BIT(flavor));
+        }
     };
     struct WsRoute {
         route::Pattern pattern;
@@ -216,29 +223,46 @@ public:
         req.queryParams = route::parseQuery(req.query);
         req.body = std::move(body);
         for (auto& [k, v] : headers) req.headers[lower(k)] = v;
+        FakeResponse out;
+        if (auto f = req.headers.find("x-atelier-flavor"); f != req.headers.end()) {
+            req.flavor = flavorFromName(f->second);
+            if (req.flavor < 0) {
+                out.status = 400;
+                out.body = errorBody(400, "UNKNOWN_FLAVOR", "Unknown API flavor: " + f->second);
+                return out;
+            }
+        }
+        // As the host: the most specific pattern; on equal specificity the route registered for
+        // the request's flavor over the default one.
         auto parts = route::splitPath(req.path);
         const Route* best = nullptr;
         bool pathMatched = false;
         route::Params params;
         for (auto& r : routes_) {
             route::Params p;
-            if (!r.pattern.match(parts, p)) continue;
+            if (!r.serves(req.flavor) || !r.pattern.match(parts, p)) continue;
             pathMatched = true;
             if (r.method != req.method) continue;
-            if (!best || r.pattern.specificity() > best->pattern.specificity()) {
+            bool better = !best || r.pattern.specificity() > best->pattern.specificity() ||
+                          (r.pattern.specificity() == best->pattern.specificity() &&
+                           r.flavors != ATELIER_FLAVORS_DEFAULT && best->flavors == ATELIER_FLAVORS_DEFAULT);
+            if (better) {
                 best = &r;
                 params = p;
             }
         }
-        FakeResponse out;
+        atelier_response res;
+        res.flavor = req.flavor;
         if (!best) {
-            out.status = pathMatched ? 405 : 404;
-            out.body = errorBody(out.status, pathMatched ? "METHOD_NOT_ALLOWED" : "NOT_FOUND",
-                                 pathMatched ? "Method not allowed" : "Not found");
+            api_.response_set_error(&res, pathMatched ? 405 : 404,
+                                    str(pathMatched ? "METHOD_NOT_ALLOWED" : "NOT_FOUND"),
+                                    str(pathMatched ? "Method not allowed" : "Not found"), str(""));
+            out.status = res.status;
+            out.body = res.body;
+            out.headers = res.headers;
             return out;
         }
         req.params = params;
-        atelier_response res;
         best->fn(best->ud, &req, &res);
         out.status = res.status;
         out.body = res.body;
@@ -486,8 +510,15 @@ private:
             sink(sd, p.data(), p.size());
             return ATELIER_OK;
         };
-        api_.route_add = [](atelier_module_ctx* c, atelier_str method, atelier_str pattern, atelier_str, atelier_route_fn fn, void* ud) -> int {
-            self(c)->routes_.push_back(Route{std::string(view(method)), route::Pattern(view(pattern)), fn, ud, c});
+        api_.route_add = [](atelier_module_ctx* c, const atelier_route_desc* d) -> int {
+            if (!d || !ATELIER_HAS_FIELD(d, atelier_route_desc, user_data) || !d->handler) return ATELIER_ERR_INVALID;
+            auto& routes = self(c)->routes_;
+            std::string method(view(d->method)), pattern(view(d->pattern));
+            for (auto& r : routes)
+                if (r.method == method && r.pattern.text() == pattern &&
+                    (r.flavors == d->flavors || (r.flavors & d->flavors)))
+                    return ATELIER_ERR_CONFLICT;
+            routes.push_back(Route{method, route::Pattern(pattern), d->handler, d->user_data, c, d->flavors});
             return ATELIER_OK;
         };
         api_.ws_route_add = [](atelier_module_ctx* c, atelier_str pattern, const atelier_ws_callbacks* cb,
@@ -532,11 +563,26 @@ private:
             auto s = toJson(o);
             sink(sd, s.data(), s.size());
         };
+        api_.request_flavor = [](const atelier_request* r) -> int { return r->flavor; };
         api_.response_set_status = [](atelier_response* r, int s) { r->status = s; };
         api_.response_set_header = [](atelier_response* r, atelier_str n, atelier_str v) {
             r->headers.emplace_back(std::string(view(n)), std::string(view(v)));
         };
         api_.response_set_body = [](atelier_response* r, atelier_str b) { r->body = std::string(view(b)); };
+        api_.response_set_error = [](atelier_response* r, int status, atelier_str code, atelier_str message,
+                                     atelier_str details) {
+            std::vector<ErrorDetail> ds;
+            JsonObject extra;
+            // A module bug the host would log: fail the test loudly instead.
+            if (!parseErrorDetails(view(details), ds, extra))
+                throw std::invalid_argument("response_set_error: details_json is not a details array or object");
+            if (status < 400 || status > 599) status = 500;
+            auto rendered = renderError(r->flavor, status, view(code), view(message), ds, extra);
+            r->status = status;
+            r->body = std::move(rendered.body);
+            std::erase_if(r->headers, [](const auto& h) { return lower(h.first) == "content-type"; });
+            r->headers.emplace_back("Content-Type", rendered.contentType);
+        };
         api_.response_start_stream = [](atelier_response* r, atelier_str ct, atelier_stream_closed_fn fn, void* ud) -> atelier_stream* {
             auto* s = new atelier_stream();
             s->contentType = std::string(view(ct));
