@@ -1,22 +1,21 @@
-// Unit tests of the host's event-stream pieces that need no server: SSE cursors, WebSocket
-// topics and frames, ops-log normalisation and redaction, retention helpers, and the bus's
-// batch subscription (over a real SQLite database).
+// Unit tests of the events module's pieces that need no server: SSE cursors, WebSocket
+// topics, the Kombuse event shape over the generic envelope, ops-log normalisation, tracing
+// and redaction, retention helpers, and the module's routes over the fake host.
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
-#include <Poco/JSON/Parser.h>
+#include <atelier/testing/fake_host.hpp>
 #include <atelier/util.hpp>
 
-#include <condition_variable>
-#include <filesystem>
-#include <mutex>
-
-#include "event_bus.hpp"
 #include "events_hub.hpp"
 #include "events_retention.hpp"
+#include "kombuse_events.hpp"
 #include "ops_log.hpp"
-#include "storage.hpp"
 
-using namespace atelier::host;
+extern "C" const atelier_module_v1* atelier_module_entry_v1(void);
+
+using namespace atelier::events;
+using atelier::Event;
 
 TEST(SseCursorTest, ParsesBusAndOpsParts) {
     SseCursor c;
@@ -31,22 +30,57 @@ TEST(SseCursorTest, ParsesBusAndOpsParts) {
         EXPECT_FALSE(SseCursor::parse(bad, c)) << bad;
 }
 
-TEST(TopicsTest, EventTopicsFromFieldsAndPayload) {
-    StoredEvent e;
+TEST(TopicsTest, EventTopicsFromSubjectAndPayload) {
+    Event e;
     e.type = "ticket.updated";
     e.projectId = "p1";
-    e.ticketId = "12";
-    e.ticketNumber = 4;
-    e.sessionId = "s-1";
-    e.payload = R"({"runId":"r-9","worktreeId":"wt","connectionId":"ws-3","other":"x"})";
+    e.subject = "ticket/12";
+    e.payload =
+        R"({"ticket_number":4,"kombuse_session_id":"s-1","runId":"r-9","worktreeId":"wt","connectionId":"ws-3","other":"x"})";
     auto t = eventTopics(e);
     for (const char* want : {"ticket:12", "ticket:p1:4", "project:p1", "session:s-1", "run:r-9", "worktree:wt", "connection:ws-3"})
         EXPECT_NE(std::find(t.begin(), t.end(), want), t.end()) << want;
     EXPECT_EQ(std::find(t.begin(), t.end(), "other:x"), t.end());
-    StoredEvent bare;
+    Event bare;
     bare.type = "x";
     bare.payload = "{}";
     EXPECT_TRUE(eventTopics(bare).empty());
+    // A subject of another kind is no ticket.
+    Event run;
+    run.type = "run.started";
+    run.subject = "run/7";
+    run.payload = "{}";
+    EXPECT_TRUE(eventTopics(run).empty());
+}
+
+TEST(KombuseEventTest, FieldsComeFromSubjectAndPayload) {
+    Event e;
+    e.id = 9;
+    e.type = "comment.added";
+    e.subject = "ticket/12";
+    e.projectId = "p1";
+    e.actorId = "u1";
+    e.actorType = "user";
+    e.payload = R"({"ticket_number":4,"comment_id":"31","kombuse_session_id":"ks-1","body":"hi"})";
+    e.createdAt = "2026-12-04T10:00:00.000Z";
+    auto o = Poco::JSON::Parser().parse(kombuseEventJson(e)).extract<Poco::JSON::Object::Ptr>();
+    EXPECT_EQ(o->getValue<int64_t>("id"), 9);
+    EXPECT_EQ(o->getValue<std::string>("event_type"), "comment.added");
+    EXPECT_EQ(o->getValue<int64_t>("ticket_id"), 12);  // digit strings are Kombuse integers
+    EXPECT_EQ(o->getValue<int64_t>("ticket_number"), 4);
+    EXPECT_EQ(o->getValue<int64_t>("comment_id"), 31);
+    EXPECT_EQ(o->getValue<std::string>("kombuse_session_id"), "ks-1");
+    EXPECT_EQ(o->getValue<std::string>("actor_type"), "user");
+    EXPECT_EQ(o->getObject("payload")->getValue<std::string>("body"), "hi");
+    Event bare;
+    bare.type = "project.created";
+    bare.actorType = "";
+    bare.payload = "";
+    auto b = Poco::JSON::Parser().parse(kombuseEventJson(bare)).extract<Poco::JSON::Object::Ptr>();
+    for (const char* k : {"ticket_id", "ticket_number", "comment_id", "kombuse_session_id", "project_id", "actor_id"})
+        EXPECT_TRUE(b->isNull(k)) << k;
+    EXPECT_EQ(b->getValue<std::string>("actor_type"), "system");
+    EXPECT_EQ(b->getObject("payload")->size(), 0u);
 }
 
 TEST(TopicsTest, MatchPrefersSpecificTopicsThenResourceWildcardThenStar) {
@@ -62,20 +96,6 @@ TEST(TopicsTest, MatchPrefersSpecificTopicsThenResourceWildcardThenStar) {
     EXPECT_TRUE(validTopic("run:*"));
     for (const char* bad : {"", "ticket", ":1", "ticket:", "has space:1"}) EXPECT_FALSE(validTopic(bad)) << bad;
     EXPECT_FALSE(validTopic(std::string(201, 'a') + ":1"));
-}
-
-TEST(WsFrameTest, LengthEncodings) {
-    auto small = wsTextFrame("hello");
-    EXPECT_EQ(static_cast<unsigned char>(small[0]), 0x81);
-    EXPECT_EQ(small[1], 5);
-    EXPECT_EQ(small.substr(2), "hello");
-    auto mid = wsTextFrame(std::string(300, 'x'));
-    EXPECT_EQ(static_cast<unsigned char>(mid[1]), 126);
-    EXPECT_EQ((static_cast<unsigned char>(mid[2]) << 8) | static_cast<unsigned char>(mid[3]), 300);
-    EXPECT_EQ(mid.size(), 304u);
-    auto big = wsTextFrame(std::string(70000, 'y'));
-    EXPECT_EQ(static_cast<unsigned char>(big[1]), 127);
-    EXPECT_EQ(big.size(), 70010u);
 }
 
 namespace {
@@ -158,50 +178,62 @@ TEST(RetentionHelpersTest, IsoChecksAndCutoffs) {
     EXPECT_GT(cutoff, isoDaysAgo(2));
 }
 
-TEST(EventBusBatchTest, BatchSubscribersSeeEveryEventInIdOrderBeforeHandlers) {
-    auto dir = std::filesystem::temp_directory_path() / ("atelier-bus-" + atelier::randomHex(8));
-    std::filesystem::create_directories(dir);
-    {
-        Storage storage((dir / "db.sqlite").string(), 1);
-        EventBus bus(storage);
-        std::mutex m;
-        std::condition_variable cv;
-        std::vector<int64_t> batched, single;
-        std::vector<std::string> order;
-        bus.subscribeBatch([&](const std::vector<std::shared_ptr<const StoredEvent>>& batch) {
-            std::lock_guard l(m);
-            for (auto& e : batch) batched.push_back(e->id);
-            order.push_back("batch");
-        });
-        bus.subscribe("ticket.*", [&](const std::shared_ptr<const StoredEvent>& e) {
-            std::lock_guard l(m);
-            single.push_back(e->id);
-            order.push_back("single");
-            cv.notify_all();
-        });
-        bus.start();
-        for (int i = 0; i < 50; ++i) {
-            StoredEvent s;
-            s.type = i % 2 ? "ticket.updated" : "other";
-            s.ticketId = std::to_string(i);
-            s.payload = "{}";
-            auto abi = s.toAbi();
-            int64_t id = 0;
-            ASSERT_EQ(bus.publish(abi, &id), ATELIER_OK);
-        }
-        {
-            std::unique_lock l(m);
-            cv.wait_for(l, std::chrono::seconds(5), [&] { return single.size() == 25; });
-        }
-        bus.stop();
-        ASSERT_EQ(batched.size(), 50u);
-        for (size_t i = 1; i < batched.size(); ++i) EXPECT_LT(batched[i - 1], batched[i]);
-        ASSERT_EQ(single.size(), 25u);
-        EXPECT_EQ(order.front(), "batch");
-        // Ticket ids that are numbers come out as JSON integers (Kombuse).
-        auto stored = bus.after(0, "ticket.*", 1);
-        ASSERT_EQ(stored.size(), 1u);
-        EXPECT_NE(stored[0].toJson().find("\"ticket_id\":1,"), std::string::npos) << stored[0].toJson();
-    }
-    std::filesystem::remove_all(dir);
+TEST(OpsTraceTest, FinishedRequestsBecomeBoundedRedactedTraces) {
+    auto f =
+        obj(R"({"method":"POST","path":"/api/things","query":"token=abc&x=1","status":422,"durationMs":2.5,)"
+            R"("requestId":"r-1","requestContentType":"application/json","responseContentType":"application/json",)"
+            R"("requestBody":"{\"password\":\"hunter2\",\"n\":1}","responseBody":")" +
+            std::string(3000, 'x') + R"("})");
+    auto t = OpsLog::traceEntry(*f);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->getValue<std::string>("level"), "warn");
+    EXPECT_EQ(t->getValue<std::string>("source"), "http");
+    EXPECT_EQ(t->getValue<std::string>("message"), "POST /api/things 422");
+    EXPECT_EQ(t->getValue<std::string>("query").find("abc"), std::string::npos);
+    EXPECT_EQ(t->getValue<std::string>("requestPayload").find("hunter2"), std::string::npos);
+    EXPECT_EQ(t->getValue<std::string>("responsePayload").size(), 2048u);
+    EXPECT_TRUE(t->getValue<bool>("responsePayloadTruncated"));
+    // Not traced: health, reads of the logs themselves, anything outside /api.
+    for (const char* skip :
+         {R"({"method":"GET","path":"/api/health","status":200})",
+          R"({"method":"GET","path":"/api/logs","status":200})", R"({"method":"GET","path":"/ws","status":101})"})
+        EXPECT_FALSE(OpsLog::traceEntry(*obj(skip))) << skip;
+    auto binary = obj(
+        R"({"method":"PUT","path":"/api/f","status":200,"requestContentType":"application/octet-stream","requestBody":"\u0001"})");
+    EXPECT_TRUE(OpsLog::traceEntry(*binary)->getValue<bool>("requestPayloadOmitted"));
+}
+
+// The Kombuse event API over the fake host: the generic envelope in, the Kombuse shape out.
+TEST(EventsModuleTest, KombuseFieldsRoundTripThroughTheEnvelope) {
+    atelier::testing::FakeHost host;
+    host.load(atelier_module_entry_v1());
+    auto r = host.request("POST", "/api/events",
+                          R"({"event_type":"comment.added","actor_type":"user","project_id":"p1","ticket_id":12,)"
+                          R"("ticket_number":"4","comment_id":7,"kombuse_session_id":"ks","payload":{"k":1}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto created = r.json();
+    EXPECT_EQ(created->getValue<int64_t>("ticket_id"), 12);
+    EXPECT_EQ(created->getValue<int64_t>("ticket_number"), 4);
+    EXPECT_EQ(created->getValue<int64_t>("comment_id"), 7);
+    EXPECT_EQ(created->getValue<std::string>("kombuse_session_id"), "ks");
+    // On the bus the envelope names no domain: the ticket is the subject, the rest is payload.
+    auto stored = host.events();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].subject, "ticket/12");
+    EXPECT_EQ(stored[0].field("comment_id"), "7");
+    EXPECT_EQ(stored[0].field("kombuse_session_id"), "ks");
+
+    Event other;
+    other.type = "comment.added";
+    other.subject = "ticket/13";
+    host.publish(other);
+    auto list = host.request("GET", "/api/events?ticket_id=12").jsonArray();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ(list->getObject(0)->getValue<int64_t>("id"), created->getValue<int64_t>("id"));
+    EXPECT_EQ(host.request("GET", "/api/events?event_type=comment.added").jsonArray()->size(), 2u);
+    EXPECT_EQ(host.request("GET", "/api/events?project_id=p1").jsonArray()->size(), 1u);
+    auto bad =
+        host.request("POST", "/api/events", R"({"event_type":"x","actor_type":"user","payload":{},"ticket_id":"abc"})");
+    EXPECT_EQ(bad.status, 400);
 }
