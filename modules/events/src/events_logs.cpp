@@ -71,7 +71,7 @@ int64_t lastOpsId(const Db& db) {
     return r ? r->integer("id") : 0;
 }
 
-void copyMetadata(const JsonObject& body, const JsonObject& out) {
+void copyMetadata(const JsonObject& body, JsonObject& out) {
     if (!has(body, "metadata")) return;
     auto v = body->get("metadata");
     if (v.type() != typeid(JsonObject))

@@ -23,7 +23,7 @@ int64_t lastOpsId(const Db& db);
 
 // Copies the optional `metadata` of a POST body (an object of at most 64 KiB) into `out`;
 // 400 VALIDATION_ERROR otherwise. Shared by activity entries and operations-log entries.
-void copyMetadata(const JsonObject& body, const JsonObject& out);
+void copyMetadata(const JsonObject& body, JsonObject& out);
 
 // Validates a POST /api/logs body and returns the entry to record.
 JsonObject validateOpsEntry(const JsonObject& body);

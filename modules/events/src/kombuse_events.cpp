@@ -1,5 +1,7 @@
 #include "kombuse_events.hpp"
 
+#include <atelier/util.hpp>
+
 #include <algorithm>
 
 namespace atelier::events {
@@ -65,6 +67,7 @@ std::string kombuseEventJson(const Event& e) {
     nullable("actor_id", e.actorId);
     o->set("actor_type", e.actorType.empty() ? std::string("system") : e.actorType);
     nullable("kombuse_session_id", k.sessionId);
+    if (!payload) payload = parseObject(e.payload.empty() ? "{}" : e.payload);  // "{}" skipped kombuseFields' parse
     if (payload)
         o->set("payload", payload);
     else if (auto arr = parseArray(e.payload.empty() ? "{}" : e.payload))

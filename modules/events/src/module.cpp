@@ -286,7 +286,7 @@ void EventsModule::init() {
         std::string body = "{\"subscription\":" + atelier::toJson(s) + ",\"events\":[";
         bool first = true;
         for (auto& e : subs_->pending(s, limit)) {
-            body += (first ? "" : ",") + e.toJson();
+            body += (first ? "" : ",") + kombuseEventJson(e);
             first = false;
         }
         res.status(200).header("Content-Type", "application/json").body(body + "]}");
