@@ -237,3 +237,20 @@ TEST(EventsModuleTest, KombuseFieldsRoundTripThroughTheEnvelope) {
         host.request("POST", "/api/events", R"({"event_type":"x","actor_type":"user","payload":{},"ticket_id":"abc"})");
     EXPECT_EQ(bad.status, 400);
 }
+
+// What any module hands to ops_record reaches the operations log through the hook the events
+// module registers, and comes back from GET /api/logs with its source.
+TEST(EventsModuleTest, OpsRecordOfAnotherModuleLandsInTheOperationsLog) {
+    atelier::testing::FakeHost host;
+    host.load(atelier_module_entry_v1());
+    atelier_module_ctx other{&host, "worktrees", "", "{}"};
+    std::string entry =
+        R"({"level":"info","source":"worktrees","message":"git worktree add","command":{"command":"git"}})";
+    ASSERT_EQ(host.api()->ops_record(&other, atelier::str(entry)), ATELIER_OK);
+    auto logs = host.request("GET", "/api/logs?source=worktrees").json();
+    ASSERT_TRUE(logs) << host.request("GET", "/api/logs").body;
+    auto events = logs->getArray("events");
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ(events->getObject(0)->getValue<std::string>("message"), "git worktree add");
+    EXPECT_EQ(events->getObject(0)->getValue<std::string>("level"), "info");
+}

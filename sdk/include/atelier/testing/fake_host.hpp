@@ -690,7 +690,10 @@ private:
         };
         api_.ops_record = [](atelier_module_ctx* c, atelier_str entry) -> int {
             self(c)->ops_.emplace_back(view(entry));
-            return ATELIER_OK;
+            // Like the host: the module keeping the operations log gets it through this hook.
+            return self(c)->api_.hook_run(c, str("ops.record"), entry, nullptr, nullptr) == ATELIER_ERR_VETOED
+                       ? ATELIER_ERR_VETOED
+                       : ATELIER_OK;
         };
         api_.host_describe = [](atelier_module_ctx* c, atelier_str what, atelier_sink sink, void* sd) -> int {
             auto* h = self(c);
