@@ -3,10 +3,16 @@
 // through POST /api/activity for a fixed time, and prints delivery latency (p50/p99/max),
 // completeness, host RSS and thread count, and /api/health latency during the run.
 //
-//   events_bench [--sse 2000] [--ws 500] [--rate 200] [--seconds 30] [--binary path] [--host-config JSON]
+//   events_bench [--sse 2000] [--ws 500] [--rate 200] [--seconds 30] [--binary path] [--modules-dir path]
+//                [--host-config JSON]
+//
+// The host runs with the `events` module only (the event products are a module); settings
+// of the fan-out go under modules.config.events, e.g. --host-config
+// '{"modules":{"config":{"events":{"fanoutThreads":1}}}}'.
 //
 // Every client is served by one epoll thread of this program; latency is measured from the
 // moment the publisher sends the request to the moment a client reads the event.
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -148,7 +154,8 @@ std::string maskedText(const std::string& text) {
 int main(int argc, char** argv) {
     int nSse = 2000, nWs = 500, rate = 200, seconds = 30;
     std::string binary = ATELIER_BINARY;
-    std::string hostConfig;  // JSON written to <data-dir>/config.json, e.g. {"fanoutThreads":1}
+    std::string modulesDir = ATELIER_MODULES_DIR;
+    std::string hostConfig;  // JSON written to <data-dir>/config.json (modules.enabled is set to ["events"])
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
         if (a == "--sse")
@@ -161,6 +168,8 @@ int main(int argc, char** argv) {
             seconds = std::atoi(argv[i + 1]);
         else if (a == "--binary")
             binary = argv[i + 1];
+        else if (a == "--modules-dir")
+            modulesDir = argv[i + 1];
         else if (a == "--host-config")
             hostConfig = argv[i + 1];
     }
@@ -169,7 +178,20 @@ int main(int argc, char** argv) {
     // ---- start the host
     char tmpl[] = "/tmp/atelier-events-bench-XXXXXX";
     std::string dataDir = mkdtemp(tmpl);
-    if (!hostConfig.empty()) std::ofstream(dataDir + "/config.json") << hostConfig;
+    {
+        Poco::JSON::Object::Ptr cfg = new Poco::JSON::Object;
+        if (!hostConfig.empty()) cfg = Poco::JSON::Parser().parse(hostConfig).extract<Poco::JSON::Object::Ptr>();
+        Poco::JSON::Object::Ptr mods = cfg->getObject("modules");
+        if (!mods) {
+            mods = new Poco::JSON::Object;
+            cfg->set("modules", mods);
+        }
+        Poco::JSON::Array::Ptr enabled = new Poco::JSON::Array;
+        enabled->add("events");
+        mods->set("enabled", enabled);
+        std::ofstream out(dataDir + "/config.json");
+        cfg->stringify(out);
+    }
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
@@ -179,7 +201,7 @@ int main(int argc, char** argv) {
             dup2(fileno(log), 2);
         }
         execl(binary.c_str(), binary.c_str(), "serve", "--port", "0", "--data-dir", dataDir.c_str(), "--modules-dir",
-              (dataDir + "/no-modules").c_str(), static_cast<char*>(nullptr));
+              modulesDir.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }
     int port = 0;

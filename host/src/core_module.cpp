@@ -1,19 +1,14 @@
 #include "core_module.hpp"
 
+#include <atelier/route_pattern.hpp>
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
 #include <map>
 #include <set>
-
-#include "event_routes.hpp"
-#include "host.hpp"
-#include "module_manager.hpp"
 
 namespace atelier::host {
 
 namespace {
-Host* g_host = nullptr;
 
 // The JSON schema of an error body in `flavor`'s shape (see renderError).
 JsonObject errorSchema(int flavor) {
@@ -61,7 +56,9 @@ JsonObject errorSchema(int flavor) {
 }
 
 // Builds a minimal OpenAPI 3.0 document from the routes a client of `flavor` sees.
-std::string openApi(Host& host, int flavor) {
+std::string openApi(const atelier::Host& host, int flavor) {
+    auto summary = parseObject(host.describe("summary"));
+    auto routes = parseArray(host.describe("routes/" + std::string(flavorName(flavor))));
     auto doc = makeObject();
     doc->set("openapi", "3.0.3");
     auto info = makeObject();
@@ -76,14 +73,18 @@ std::string openApi(Host& host, int flavor) {
     doc->set("info", info);
     auto servers = makeArray();
     auto server = makeObject();
-    server->set("url", "http://127.0.0.1:" + std::to_string(host.boundPort()));
+    server->set("url", "http://127.0.0.1:" + std::to_string(summary ? summary->optValue<int>("port", 0) : 0));
     servers->add(server);
     doc->set("servers", servers);
     std::map<std::string, JsonObject> paths;
-    for (auto& r : host.router().routesFor(flavor)) {
+    for (size_t i = 0; routes && i < routes->size(); ++i) {
+        auto r = routes->getObject(static_cast<unsigned>(i));
+        std::string pattern = r->optValue<std::string>("pattern", "");
+        std::string routeSummary = r->optValue<std::string>("summary", "");
+        std::string method = r->optValue<std::string>("method", "GET");
         // ":param" → "{param}"
         std::string p;
-        for (auto seg : route::splitPath(r->pattern.text())) {
+        for (auto seg : route::splitPath(pattern)) {
             p += "/";
             if (!seg.empty() && seg[0] == ':') p += "{" + std::string(seg.substr(1)) + "}";
             else if (seg == "*") p += "{path}";
@@ -93,12 +94,12 @@ std::string openApi(Host& host, int flavor) {
         auto& item = paths[p];
         if (!item) item = makeObject();
         auto op = makeObject();
-        op->set("summary", r->summary.empty() ? r->method + " " + p : r->summary);
+        op->set("summary", routeSummary.empty() ? method + " " + p : routeSummary);
         auto tags = makeArray();
-        tags->add(r->owner ? r->owner->id : std::string("host"));
+        tags->add(r->optValue<std::string>("module", "host"));
         op->set("tags", tags);
         auto params = makeArray();
-        for (auto seg : route::splitPath(r->pattern.text())) {
+        for (auto seg : route::splitPath(pattern)) {
             if (seg.empty() || (seg[0] != ':' && seg != "*")) continue;
             auto prm = makeObject();
             prm->set("name", seg == "*" ? std::string("path") : std::string(seg.substr(1)));
@@ -110,12 +111,7 @@ std::string openApi(Host& host, int flavor) {
             params->add(prm);
         }
         if (params->size()) op->set("parameters", params);
-        if (r->flavors != ATELIER_FLAVORS_DEFAULT) {
-            auto fl = makeArray();
-            for (int f = 0; f < kFlavorCount; ++f)
-                if (r->flavors & ATELIER_FLAVOR_BIT(f)) fl->add(std::string(flavorName(f)));
-            op->set("x-atelier-flavors", fl);
-        }
+        if (auto fl = r->getArray("flavors"); fl && fl->size() > 0) op->set("x-atelier-flavors", fl);
         auto responses = makeObject();
         auto ok = makeObject();
         ok->set("description", "Success");
@@ -131,7 +127,6 @@ std::string openApi(Host& host, int flavor) {
         err->set("content", content);
         responses->set("default", err);
         op->set("responses", responses);
-        std::string method = r->method;
         for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         item->set(method, op);
     }
@@ -146,61 +141,34 @@ std::string openApi(Host& host, int flavor) {
     return atelier::toJson(doc);
 }
 
-std::string healthJson(Host& host) {
-    return std::string("{\"status\":\"ok\",\"version\":\"") + ATELIER_VERSION +
-           "\",\"modules\":" + std::to_string(host.modules().runningCount()) + "}";
-}
-
 class CoreModule : public Module {
 public:
     void init() override {
-        Host& host = *g_host;
         // Hand-built bodies: this route is the benchmark's hot path.
         get("/api/health", "Health check: {status, version, modules}; text/plain \"ok\" on request",
-            [&host](Request& req, Response& res) {
+            [this](Request& req, Response& res) {
                 if (req.header("accept").find("text/plain") != std::string::npos &&
                     req.header("accept").find("json") == std::string::npos) {
                     res.text("ok");
                     return;
                 }
                 res.status(200).header("Content-Type", "application/json");
-                res.body(healthJson(host));
+                res.body(healthJson());
             });
         get("/api/health", "Health check in the boards product's envelope: {data: {status, version, modules}}",
-            flavors(ATELIER_FLAVOR_KANBAN), [&host](Request&, Response& res) {
+            flavors(ATELIER_FLAVOR_KANBAN), [this](Request&, Response& res) {
                 res.status(200).header("Content-Type", "application/json");
-                res.body("{\"data\":" + healthJson(host) + "}");
+                res.body("{\"data\":" + healthJson() + "}");
             });
         get("/api/health", "Health check as Abbado answers it: ok", flavors(ATELIER_FLAVOR_ABBADO),
             [](Request&, Response& res) { res.text("ok"); });
-        get("/api/modules", "Loaded modules and why others were refused", [&host](Request&, Response& res) {
-            auto list = makeArray();
-            for (auto& m : host.modules().records()) {
-                auto o = makeObject();
-                o->set("id", m->id);
-                o->set("version", m->version);
-                o->set("description", m->description);
-                o->set("state", stateName(m->lifecycle));
-                o->set("routes", m->routeCount.load());
-                o->set("builtin", m->libraryPath.empty());
-                auto reqs = makeArray();
-                for (auto& r : m->requires_) reqs->add(r.id);
-                o->set("requires", reqs);
-                {
-                    std::lock_guard lock(m->errorMutex);
-                    if (m->lifecycle == ModuleState::Refused || m->lifecycle == ModuleState::Disabled)
-                        o->set("error", m->error);
-                    else
-                        o->set("error", Poco::Dynamic::Var());
-                }
-                list->add(o);
-            }
-            auto out = makeObject();
-            out->set("data", list);
-            res.json(out);
+        get("/api/modules", "Loaded modules and why others were refused", [this](Request&, Response& res) {
+            res.status(200)
+                .header("Content-Type", "application/json")
+                .body("{\"data\":" + host().describe("modules") + "}");
         });
         get("/api/openapi.json", "OpenAPI document of the routes a flavor sees (?flavor=, default the request's)",
-            [&host](Request& req, Response& res) {
+            [this](Request& req, Response& res) {
                 int flavor = req.flavor();
                 if (req.hasQuery("flavor")) {
                     flavor = flavorFromName(req.query("flavor"));
@@ -208,25 +176,48 @@ public:
                         throw badRequest("Unknown API flavor: " + req.query("flavor").substr(0, 50), "UNKNOWN_FLAVOR",
                                          {{"flavor", "must be one of " + flavorNameList()}});
                 }
-                res.status(200).header("Content-Type", "application/json").body(openApi(host, flavor));
+                res.status(200).header("Content-Type", "application/json").body(openApi(host(), flavor));
             });
-        registerEventRoutes(*this, host);
+
+        // Static tokens for `auth.authenticate` (`modules.config.host.authTokens`); runs last
+        // and never overrides a decision.
+        if (auto tokens = host().config()->getArray("authTokens")) {
+            for (size_t i = 0; i < tokens->size(); ++i)
+                if (tokens->get(static_cast<unsigned>(i)).isString())
+                    authTokens_.insert(tokens->getElement<std::string>(static_cast<unsigned>(i)));
+        }
+        if (!authTokens_.empty()) {
+            hook("auth.authenticate", 1000000, [this](std::string_view payload) {
+                auto o = parseObject(payload);
+                if (!o || o->optValue<bool>("ok", false)) return HookOutcome::keep();
+                std::string token =
+                    o->has("token") && o->get("token").isString() ? o->getValue<std::string>("token") : "";
+                if (token.empty() || !authTokens_.count(token)) return HookOutcome::keep();
+                o->set("ok", true);
+                o->set("userId", "token");
+                return HookOutcome::replace(o);
+            });
+        }
     }
-    void start() override { startEventRoutes(*this, *g_host); }
-    void stop() override { stopEventRoutes(*this, *g_host); }
+
+private:
+    std::string healthJson() {
+        auto summary = parseObject(host().describe("summary"));
+        return std::string("{\"status\":\"ok\",\"version\":\"") + ATELIER_VERSION + "\",\"modules\":" +
+               std::to_string(summary ? summary->optValue<int64_t>("modulesRunning", 0) : 0) + "}";
+    }
+
+    std::set<std::string> authTokens_;
 };
 
 }  // namespace
-
-void setCoreHost(Host* host) { g_host = host; }
-Host* coreHost() { return g_host; }
 
 const atelier_module_v1* coreModuleTable() {
     static const atelier_module_v1 table = [] {
         auto t = initStruct<atelier_module_v1>();
         t.id = "host";
         t.version = ATELIER_VERSION;
-        t.description = "Core routes: health, modules, OpenAPI, events, subscriptions, activity, operations log";
+        t.description = "Core routes: health, modules, OpenAPI";
         t.requires_list = nullptr;
         t.requires_count = 0;
         t.init = &ModuleGlue::init<CoreModule>;

@@ -1,16 +1,12 @@
-// The host's own routes (health, modules, OpenAPI, events, subscriptions, activity, logs,
-// WebSockets), written against the same SDK as every module and registered as the built-in
-// module "host".
+// The host's own routes (health, modules, OpenAPI), registered as the built-in module "host"
+// and written against the public SDK only, like any module: what they report about the host
+// comes through host_describe.
 #pragma once
 
 #include <atelier/abi.h>
 
 namespace atelier::host {
 
-class Host;
 const atelier_module_v1* coreModuleTable();
-// The host the core module serves; set before modules start.
-void setCoreHost(Host* host);
-Host* coreHost();
 
 }  // namespace atelier::host

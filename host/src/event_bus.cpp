@@ -1,6 +1,5 @@
 #include "event_bus.hpp"
 
-#include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
 
 namespace atelier::host {
@@ -28,109 +27,75 @@ atelier_value integer(int64_t i) {
 }
 
 const char* kSelect =
-    "SELECT id, event_type, project_id, ticket_id, ticket_number, comment_id, actor_id, actor_type,"
-    " kombuse_session_id, payload, created_at FROM host_events";
+    "SELECT id, type, subject, project_id, actor_id, actor_type, payload, created_at FROM host_events";
 
 int collect(void* ud, size_t, const atelier_str*, const atelier_value* v) {
-    auto* out = static_cast<std::vector<StoredEvent>*>(ud);
-    StoredEvent e;
+    auto* out = static_cast<std::vector<Event>*>(ud);
     auto t = [&](int i) { return v[i].type == ATELIER_VALUE_TEXT ? std::string(sv(v[i].s)) : std::string(); };
+    Event e;
     e.id = v[0].i;
     e.type = t(1);
-    e.projectId = t(2);
-    e.ticketId = t(3);
-    e.ticketNumber = v[4].type == ATELIER_VALUE_INT ? v[4].i : 0;
-    e.commentId = t(5);
-    e.actorId = t(6);
-    e.actorType = t(7);
-    e.sessionId = t(8);
-    e.payload = t(9);
-    e.createdAt = t(10);
+    e.subject = t(2);
+    e.projectId = t(3);
+    e.actorId = t(4);
+    e.actorType = t(5);
+    e.payload = t(6);
+    e.createdAt = t(7);
     out->push_back(std::move(e));
+    return 0;
+}
+
+int readId(void* ud, size_t, const atelier_str*, const atelier_value* v) {
+    *static_cast<int64_t*>(ud) = v[0].type == ATELIER_VALUE_INT ? v[0].i : 0;
     return 0;
 }
 }  // namespace
 
-bool eventTypeMatches(std::string_view pattern, std::string_view type) {
-    if (pattern.empty() || pattern == "*") return true;
-    if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*")
-        return type.size() >= pattern.size() - 1 && type.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
-    return pattern == type;
-}
-
-atelier_event StoredEvent::toAbi() const {
-    auto e = initStruct<atelier_event>();
-    e.id = id;
-    e.event_type = as(type);
-    e.project_id = as(projectId);
-    e.ticket_id = as(ticketId);
-    e.ticket_number = ticketNumber;
-    e.comment_id = as(commentId);
-    e.actor_id = as(actorId);
-    e.actor_type = as(actorType);
-    e.session_id = as(sessionId);
-    e.payload = as(payload);
-    e.created_at = as(createdAt);
-    return e;
-}
-
-StoredEvent StoredEvent::fromAbi(const atelier_event& e) {
-    StoredEvent s;
-    s.type = std::string(sv(e.event_type));
-    s.projectId = std::string(sv(e.project_id));
-    s.ticketId = std::string(sv(e.ticket_id));
-    s.ticketNumber = e.ticket_number;
-    s.commentId = std::string(sv(e.comment_id));
-    s.actorId = std::string(sv(e.actor_id));
-    s.actorType = std::string(sv(e.actor_type));
-    s.sessionId = std::string(sv(e.session_id));
-    s.payload = std::string(sv(e.payload));
-    if (ATELIER_HAS_FIELD(&e, atelier_event, created_at)) s.createdAt = std::string(sv(e.created_at));
-    return s;
-}
-
-std::string StoredEvent::toJson() const {
-    auto o = makeObject();
-    auto nullable = [&](const char* k, const std::string& v) {
-        if (v.empty()) o->set(k, Poco::Dynamic::Var());
-        else o->set(k, v);
-    };
-    // Kombuse ids of tickets and comments are integers: emit digit strings as numbers.
-    auto idValue = [&](const char* k, const std::string& v) {
-        if (v.empty()) o->set(k, Poco::Dynamic::Var());
-        else if (v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos) o->set(k, std::stoll(v));
-        else o->set(k, v);
-    };
-    o->set("id", id);
-    o->set("event_type", type);
-    nullable("project_id", projectId);
-    idValue("ticket_id", ticketId);
-    if (ticketNumber) o->set("ticket_number", ticketNumber);
-    else o->set("ticket_number", Poco::Dynamic::Var());
-    idValue("comment_id", commentId);
-    nullable("actor_id", actorId);
-    o->set("actor_type", actorType.empty() ? std::string("system") : actorType);
-    nullable("kombuse_session_id", sessionId);
-    auto payloadObj = parseObject(payload.empty() ? "{}" : payload);
-    if (payloadObj) o->set("payload", payloadObj);
-    else if (auto arr = parseArray(payload)) o->set("payload", arr);
-    else o->set("payload", payload);
-    o->set("created_at", createdAt);
-    return atelier::toJson(o);
-}
-
 EventBus::EventBus(Storage& storage) : storage_(storage) {
+    migrateLegacyTable();
     const char* ddl[] = {
-        "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT NOT NULL,"
-        " project_id TEXT, ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT,"
-        " actor_type TEXT NOT NULL DEFAULT 'system', kombuse_session_id TEXT, payload TEXT NOT NULL DEFAULT '{}',"
-        " created_at TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS host_events_type ON host_events(event_type)",
+        "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
+        " subject TEXT, project_id TEXT, actor_id TEXT, actor_type TEXT NOT NULL DEFAULT 'system',"
+        " payload TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS host_events_type ON host_events(type)",
         "CREATE INDEX IF NOT EXISTS host_events_project ON host_events(project_id)",
-        "CREATE INDEX IF NOT EXISTS host_events_ticket ON host_events(ticket_id)",
+        "CREATE INDEX IF NOT EXISTS host_events_subject ON host_events(subject)",
         "CREATE INDEX IF NOT EXISTS host_events_created ON host_events(created_at)",
     };
     for (auto* sql : ddl) storage_.run(nullptr, sql, nullptr, 0, nullptr, nullptr, nullptr);
+}
+
+// Before the generic envelope the log had Kombuse columns (ticket_id, ticket_number,
+// comment_id, kombuse_session_id). Their values move to `subject` ("ticket/<id>") and into
+// the payload, where the Kombuse event product reads them; ids keep their values.
+void EventBus::migrateLegacyTable() {
+    int64_t legacy = 0;
+    storage_.run(nullptr, "SELECT COUNT(*) FROM pragma_table_info('host_events') WHERE name = 'kombuse_session_id'",
+                 nullptr, 0, readId, &legacy, nullptr);
+    if (!legacy) return;
+    storage_.transaction([&](void* txn) {
+        const char* steps[] = {
+            "ALTER TABLE host_events RENAME TO host_events_legacy",
+            "DROP INDEX IF EXISTS host_events_type",
+            "DROP INDEX IF EXISTS host_events_project",
+            "DROP INDEX IF EXISTS host_events_ticket",
+            "DROP INDEX IF EXISTS host_events_created",
+            "CREATE TABLE host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, subject TEXT,"
+            " project_id TEXT, actor_id TEXT, actor_type TEXT NOT NULL DEFAULT 'system',"
+            " payload TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL)",
+            "INSERT INTO host_events (id, type, subject, project_id, actor_id, actor_type, payload, created_at)"
+            " SELECT id, event_type, CASE WHEN ticket_id IS NULL OR ticket_id = '' THEN NULL ELSE 'ticket/' || "
+            "ticket_id END,"
+            " project_id, actor_id, actor_type,"
+            " CASE WHEN json_valid(payload) AND json_type(payload) = 'object' THEN json_patch(payload,"
+            " json_object('ticket_number', ticket_number, 'comment_id', comment_id, 'kombuse_session_id',"
+            " kombuse_session_id)) ELSE payload END, created_at FROM host_events_legacy ORDER BY id",
+            "DROP TABLE host_events_legacy",
+        };
+        for (auto* sql : steps)
+            if (int rc = storage_.run(txn, sql, nullptr, 0, nullptr, nullptr, nullptr); rc != ATELIER_OK) return rc;
+        return static_cast<int>(ATELIER_OK);
+    });
 }
 
 EventBus::~EventBus() { stop(); }
@@ -152,9 +117,13 @@ void EventBus::stop() {
 }
 
 int EventBus::publish(const atelier_event& in, int64_t* outId) {
-    auto e = std::make_shared<StoredEvent>(StoredEvent::fromAbi(in));
+    auto e = std::make_shared<Event>(Event::fromAbi(&in));
     if (e->type.empty() || e->type.size() > 200) {
-        Storage::setLastError("event_type is required (at most 200 characters)");
+        Storage::setLastError("type is required (at most 200 characters)");
+        return ATELIER_ERR_INVALID;
+    }
+    if (e->subject.size() > 400) {
+        Storage::setLastError("subject must be at most 400 characters");
         return ATELIER_ERR_INVALID;
     }
     if (e->actorType.empty()) e->actorType = "system";
@@ -165,25 +134,18 @@ int EventBus::publish(const atelier_event& in, int64_t* outId) {
     if (e->payload.empty()) e->payload = "{}";
     e->createdAt = nowIso();
     std::lock_guard lock(publishMutex_);  // id order == delivery order
-    atelier_value params[] = {text(e->type),          textOrNull(e->projectId), textOrNull(e->ticketId),
-                              e->ticketNumber ? integer(e->ticketNumber) : atelier_value{},
-                              textOrNull(e->commentId), textOrNull(e->actorId), text(e->actorType),
-                              textOrNull(e->sessionId), text(e->payload),      text(e->createdAt)};
-    auto result = initStruct<atelier_db_result>();
-    auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
-        if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
-        return 0;
-    };
+    atelier_value params[] = {text(e->type),          textOrNull(e->subject), textOrNull(e->projectId),
+                              textOrNull(e->actorId), text(e->actorType),     text(e->payload),
+                              text(e->createdAt)};
     int64_t id = 0;
-    // `result` as well as a row callback: straight to the writer, no reader round trip.
-    int rc = storage_.run(nullptr,
-                          "INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id,"
-                          " actor_id, actor_type, kombuse_session_id, payload, created_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                          params, 10, readId, &id, &result);
+    int rc =
+        storage_.run(nullptr,
+                     "INSERT INTO host_events (type, subject, project_id, actor_id, actor_type, payload, created_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     params, 7, readId, &id, nullptr);
     if (rc != ATELIER_OK) return rc;
     e->id = id;
-    if (outId) *outId = e->id;
+    if (outId) *outId = id;
     {
         std::lock_guard q(queueMutex_);
         queue_.push_back(std::move(e));
@@ -204,17 +166,6 @@ void EventBus::unsubscribe(int64_t id) {
     std::erase_if(subs_, [&](const auto& s) { return s->id == id; });
 }
 
-int64_t EventBus::subscribeBatch(BatchHandler handler) {
-    std::lock_guard lock(subsMutex_);
-    batchSubs_.emplace_back(++nextSubId_, std::make_shared<BatchHandler>(std::move(handler)));
-    return nextSubId_;
-}
-
-void EventBus::unsubscribeBatch(int64_t id) {
-    std::lock_guard lock(subsMutex_);
-    std::erase_if(batchSubs_, [&](const auto& s) { return s.first == id; });
-}
-
 void EventBus::removeOwner(const ModuleRecord* owner) {
     std::lock_guard lock(subsMutex_);
     std::erase_if(subs_, [&](const auto& s) { return s->owner.get() == owner; });
@@ -222,7 +173,7 @@ void EventBus::removeOwner(const ModuleRecord* owner) {
 
 void EventBus::run() {
     while (true) {
-        std::deque<std::shared_ptr<const StoredEvent>> batch;
+        std::deque<std::shared_ptr<const Event>> batch;
         {
             std::unique_lock lock(queueMutex_);
             queueCv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -230,27 +181,16 @@ void EventBus::run() {
             batch.swap(queue_);
         }
         std::vector<std::shared_ptr<Sub>> subs;
-        std::vector<std::shared_ptr<BatchHandler>> batchSubs;
         {
             std::lock_guard lock(subsMutex_);
             subs = subs_;
-            for (auto& [id, h] : batchSubs_) batchSubs.push_back(h);
-        }
-        if (!batchSubs.empty()) {
-            std::vector<std::shared_ptr<const StoredEvent>> all(batch.begin(), batch.end());
-            for (auto& h : batchSubs) {
-                try {
-                    (*h)(all);
-                } catch (...) {
-                }
-            }
         }
         for (auto& e : batch) {
             for (auto& s : subs) {
                 if (!eventTypeMatches(s->pattern, e->type)) continue;
                 try {
                     InflightGuard guard(s->owner.get());
-                    s->handler(e);
+                    s->handler(*e);
                 } catch (...) {
                 }
             }
@@ -258,72 +198,74 @@ void EventBus::run() {
     }
 }
 
-std::vector<StoredEvent> EventBus::query(const EventFilter& f, int64_t* total) const {
+int EventBus::query(const EventQuery& q, std::vector<Event>& out, int64_t* total) const {
     std::string where = " WHERE 1=1";
     std::vector<std::string> texts;
     std::vector<atelier_value> params;
-    texts.reserve(8);
+    texts.reserve(16);
     auto addText = [&](const char* clause, const std::string& v) {
         where += clause;
         texts.push_back(v);
     };
-    if (!f.eventType.empty()) addText(" AND event_type = ?", f.eventType);
-    if (!f.projectId.empty()) addText(" AND project_id = ?", f.projectId);
-    if (!f.ticketId.empty()) addText(" AND ticket_id = ?", f.ticketId);
-    if (!f.actorId.empty()) addText(" AND actor_id = ?", f.actorId);
-    if (!f.actorType.empty()) addText(" AND actor_type = ?", f.actorType);
-    if (!f.since.empty()) addText(" AND created_at > ?", f.since);
+    // Type patterns: exact names and "prefix.*" (compared with substr, so '_' and '%' in a
+    // type are plain characters); "*" anywhere in the list means every type.
+    std::vector<std::string> patterns;
+    bool anyType = q.types.empty();
+    for (size_t start = 0; !anyType && start <= q.types.size();) {
+        size_t comma = q.types.find(',', start);
+        std::string p = q.types.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (p.empty() || p == "*") anyType = true;
+        patterns.push_back(std::move(p));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    if (!anyType) {
+        if (patterns.size() > 50) {
+            Storage::setLastError("at most 50 type patterns");
+            return ATELIER_ERR_INVALID;
+        }
+        where += " AND (";
+        for (size_t i = 0; i < patterns.size(); ++i) {
+            const auto& p = patterns[i];
+            bool prefix = p.size() >= 2 && p.compare(p.size() - 2, 2, ".*") == 0;
+            std::string clause = prefix ? "substr(type, 1, " + std::to_string(p.size() - 1) + ") = ?" : "type = ?";
+            where += (i ? " OR " : "") + clause;
+            texts.push_back(prefix ? p.substr(0, p.size() - 1) : p);
+        }
+        where += ")";
+    }
+    if (!q.subject.empty()) addText(" AND subject = ?", q.subject);
+    if (!q.projectId.empty()) addText(" AND project_id = ?", q.projectId);
+    if (!q.actorId.empty()) addText(" AND actor_id = ?", q.actorId);
+    if (!q.actorType.empty()) addText(" AND actor_type = ?", q.actorType);
+    if (!q.since.empty()) addText(" AND created_at > ?", q.since);
     for (auto& t : texts) params.push_back(text(t));
-    if (f.afterId > 0) {
+    if (q.afterId > 0) {
         where += " AND id > ?";
-        params.push_back(integer(f.afterId));
+        params.push_back(integer(q.afterId));
+    }
+    if (q.maxId > 0) {
+        where += " AND id <= ?";
+        params.push_back(integer(q.maxId));
     }
     if (total) {
         int64_t n = 0;
-        auto count = [](void* ud, size_t, const atelier_str*, const atelier_value* v) {
-            *static_cast<int64_t*>(ud) = v[0].i;
-            return 0;
-        };
-        storage_.run(nullptr, "SELECT COUNT(*) FROM host_events" + where, params.data(), params.size(), count, &n, nullptr);
+        int rc = storage_.run(nullptr, "SELECT COUNT(*) FROM host_events" + where, params.data(), params.size(), readId,
+                              &n, nullptr);
+        if (rc != ATELIER_OK) return rc;
         *total = n;
     }
-    std::string sql = std::string(kSelect) + where + (f.newestFirst ? " ORDER BY id DESC" : " ORDER BY id ASC") +
-                      " LIMIT ? OFFSET ?";
-    params.push_back(integer(f.limit));
-    params.push_back(integer(f.offset));
-    std::vector<StoredEvent> out;
-    storage_.run(nullptr, sql, params.data(), params.size(), collect, &out, nullptr);
-    return out;
-}
-
-std::vector<StoredEvent> EventBus::after(int64_t afterId, std::string_view pattern, int64_t limit) const {
-    std::vector<StoredEvent> out;
-    std::string sql = std::string(kSelect) + " WHERE id > ?";
-    std::vector<atelier_value> params{integer(afterId)};
-    std::string like;
-    if (!pattern.empty() && pattern != "*") {
-        if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*") {
-            like = std::string(pattern.substr(0, pattern.size() - 1)) + "%";
-            sql += " AND event_type LIKE ?";
-        } else {
-            like = std::string(pattern);
-            sql += " AND event_type = ?";
-        }
-        params.push_back(text(like));
-    }
-    sql += " ORDER BY id ASC LIMIT ?";
+    int64_t limit = q.limit <= 0 ? 100 : std::min<int64_t>(q.limit, 10000);
+    std::string sql =
+        std::string(kSelect) + where + (q.newestFirst ? " ORDER BY id DESC" : " ORDER BY id ASC") + " LIMIT ? OFFSET ?";
     params.push_back(integer(limit));
-    storage_.run(nullptr, sql, params.data(), params.size(), collect, &out, nullptr);
-    return out;
+    params.push_back(integer(std::max<int64_t>(q.offset, 0)));
+    return storage_.run(nullptr, sql, params.data(), params.size(), collect, &out, nullptr);
 }
 
 int64_t EventBus::lastId() const {
     int64_t n = 0;
-    auto cb = [](void* ud, size_t, const atelier_str*, const atelier_value* v) {
-        *static_cast<int64_t*>(ud) = v[0].type == ATELIER_VALUE_INT ? v[0].i : 0;
-        return 0;
-    };
-    storage_.run(nullptr, "SELECT MAX(id) FROM host_events", nullptr, 0, cb, &n, nullptr);
+    storage_.run(nullptr, "SELECT MAX(id) FROM host_events", nullptr, 0, readId, &n, nullptr);
     return n;
 }
 

@@ -45,4 +45,10 @@ std::vector<std::string> HookRegistry::names() const {
     return out;
 }
 
+bool HookRegistry::has(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = hooks_.find(name);
+    return it != hooks_.end() && !it->second.empty();
+}
+
 }  // namespace atelier::host

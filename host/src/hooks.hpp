@@ -26,6 +26,8 @@ public:
     void add(const std::string& name, int priority, Handler handler, std::shared_ptr<ModuleRecord> owner);
     void removeOwner(const ModuleRecord* owner);
     HookDecision run(const std::string& name, std::string payload) const;
+    // Whether any handler is registered for `name` (lets a caller skip building a payload).
+    bool has(const std::string& name) const;
     std::vector<std::string> names() const;
 
 private:

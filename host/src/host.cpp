@@ -34,7 +34,6 @@ Host::Host(HostConfig cfg) : cfg_(std::move(cfg)) {
     log_ = std::make_unique<Logger>(cfg_.accessLog ? cfg_.dataDir + "/logs/access.log" : std::string());
     storage_ = std::make_unique<Storage>(cfg_.dataDir + "/atelier.db", cfg_.dbReaders);
     bus_ = std::make_unique<EventBus>(*storage_);
-    ops_ = std::make_unique<OpsLog>(*storage_);
     reactor_ = std::make_unique<Reactor>(cfg_.reactorThreads);
     modules_ = std::make_unique<ModuleManager>(*this);
     startedAt_ = nowIso();
@@ -48,7 +47,6 @@ const atelier_host_v1* Host::api() const { return hostTable(const_cast<Host*>(th
 
 void Host::startAll() {
     bus_->start();
-    ops_->start();
     timers_.start();
     reactor_->start();
     modules_->addBuiltin(coreModuleTable());
@@ -63,7 +61,6 @@ void Host::stopAll() {
     modules_->stopAll();
     timers_.stop();
     bus_->stop();
-    ops_->stop();
     modules_.reset();
 }
 
@@ -98,49 +95,39 @@ void Host::dispatch(atelier_request& req, atelier_response& res) {
     }
 }
 
-void Host::recordOps(const std::string& entryJson) { ops_->record(entryJson); }
-
 namespace {
-void setPayload(JsonObject o, const char* key, const std::string& body, const std::string& contentType) {
-    constexpr size_t kMax = 2048;
-    std::string k(key);
+// At most this much of a body travels to the trace hook; the handler bounds it further.
+constexpr size_t kTraceBodyMax = 4096;
+
+void setBody(JsonObject o, const char* key, const std::string& body) {
     if (body.empty()) return;
-    bool textual = contentType.empty() || contentType.find("json") != std::string::npos ||
-                   contentType.find("text") != std::string::npos || contentType.find("x-www-form") != std::string::npos;
-    if (!textual) {
-        o->set(k + "Omitted", true);
-        return;
-    }
-    if (body.size() > kMax) {
-        o->set(k, OpsLog::redact(body.substr(0, kMax)));
-        o->set(k + "Truncated", true);
-    } else {
-        o->set(k, OpsLog::redact(body));
-    }
+    std::string k(key);
+    o->set(k, body.size() > kTraceBodyMax ? body.substr(0, kTraceBodyMax) : body);
+    if (body.size() > kTraceBodyMax) o->set(k + "Truncated", true);
 }
 }  // namespace
 
 void Host::traceRequest(const atelier_request& req, const atelier_response& res, double ms) {
-    if (req.path.rfind("/api/", 0) != 0 || req.path == "/api/health") return;
-    if (req.method == "GET" && (req.path == "/api/logs" || req.path == "/api/activity")) return;
+    static const std::string kHook = "http.request_finished";
+    if (!hooks_.has(kHook)) return;
     auto o = makeObject();
-    o->set("level", res.status >= 500 ? "error" : (res.status >= 400 ? "warn" : "info"));
-    o->set("source", "http");
-    o->set("message", req.method + " " + req.path + " " + std::to_string(res.status));
     o->set("method", req.method);
     o->set("path", req.path);
-    if (!req.query.empty()) o->set("query", OpsLog::redact(req.query));
+    o->set("query", req.query);
     o->set("status", res.status);
     o->set("durationMs", std::round(ms * 100) / 100);
     o->set("requestId", req.requestId);
+    o->set("streaming", res.stream != nullptr);
     std::string reqType, resType;
     for (auto& [k, v] : req.headers)
         if (k == "content-type") reqType = v;
     for (auto& [k, v] : res.headers)
         if (Poco::icompare(k, "content-type") == 0) resType = v;
-    setPayload(o, "requestPayload", req.body, reqType);
-    if (!res.stream) setPayload(o, "responsePayload", res.body, resType);
-    ops_->record(std::make_unique<Poco::JSON::Object>(std::move(*o)));
+    o->set("requestContentType", reqType);
+    o->set("responseContentType", resType);
+    setBody(o, "requestBody", req.body);
+    if (!res.stream) setBody(o, "responseBody", res.body);
+    hooks_.run(kHook, atelier::toJson(o));
 }
 
 }  // namespace atelier::host

@@ -16,7 +16,6 @@
 #include "hooks.hpp"
 #include "logger.hpp"
 #include "module_record.hpp"
-#include "ops_log.hpp"
 #include "reactor.hpp"
 #include "router.hpp"
 #include "storage.hpp"
@@ -71,11 +70,9 @@ public:
     // Routes a request (HTTP or in-process) to its handler and fills `res`. Never throws.
     void dispatch(atelier_request& req, atelier_response& res);
 
-    // Records one operations-log entry (JSON object text); redacts secrets.
-    void recordOps(const std::string& entryJson);
-    // Traces one finished /api request into the operations log.
+    // Hands one finished /api request to the handlers of the hook "http.request_finished"
+    // (the module keeping the operations log traces it); nothing when there are none.
     void traceRequest(const atelier_request& req, const atelier_response& res, double ms);
-    OpsLog& ops() { return *ops_; }
     std::atomic<int>& activeRequests() { return activeRequests_; }
 
     // Attaches a detached connection to a stream handle; flushes pending writes.
@@ -99,7 +96,6 @@ private:
     Router router_;
     std::unique_ptr<Reactor> reactor_;
     std::unique_ptr<ModuleManager> modules_;
-    std::unique_ptr<OpsLog> ops_;
     std::atomic<int> activeRequests_{0};
     std::string startedAt_;
     int boundPort_ = 0;

@@ -221,10 +221,45 @@ void stRelease(atelier_stream* s) {
     if (!s) return;
     if (g_hostForStreams) g_hostForStreams->releaseStream(s);
 }
+int64_t stBuffered(atelier_stream* s, int64_t* capacity) {
+    if (capacity) *capacity = g_hostForStreams ? static_cast<int64_t>(g_hostForStreams->config().streamBufferBytes) : 0;
+    if (!s) return -1;
+    std::shared_ptr<Connection> conn;
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->closed || s->closeRequested) return -1;
+        if (!s->conn) return static_cast<int64_t>(s->pending.size());
+        conn = s->conn;
+    }
+    if (capacity) *capacity = static_cast<int64_t>(conn->capacity());
+    return conn->closed() ? -1 : static_cast<int64_t>(conn->buffered());
+}
+int stWriteGroup(atelier_stream* const* streams, size_t n, atelier_str data, int* statuses) {
+    if (!streams && n) return ATELIER_ERR_INVALID;
+    for (size_t i = 0; i < n; ++i) {
+        int rc = stWrite(streams[i], data);
+        if (statuses) statuses[i] = rc;
+    }
+    return ATELIER_OK;
+}
 
 int wsSend(atelier_websocket* ws, atelier_str data, int binary) {
     if (!ws || !ws->conn) return ATELIER_ERR_INVALID;
     return ws->conn->sendFrame(binary ? 2 : 1, sv(data));
+}
+int wsSendGroup(atelier_websocket* const* sockets, size_t n, const atelier_str* messages, size_t nmessages, int binary,
+                int* statuses) {
+    if ((!sockets && n) || (!messages && nmessages)) return ATELIER_ERR_INVALID;
+    // Framed once for every socket, sent with one write each.
+    std::string frames;
+    for (size_t k = 0; k < nmessages; ++k) frames += encodeWebSocketFrame(binary ? 2 : 1, sv(messages[k]));
+    for (size_t i = 0; i < n; ++i) {
+        int rc = !sockets[i] || !sockets[i]->conn ? ATELIER_ERR_INVALID
+                 : frames.empty()                 ? ATELIER_OK
+                                                  : sockets[i]->conn->write(frames);
+        if (statuses) statuses[i] = rc;
+    }
+    return ATELIER_OK;
 }
 void wsClose(atelier_websocket* ws, int code, atelier_str reason) {
     if (!ws || !ws->conn) return;
@@ -266,15 +301,15 @@ void dbLastError(atelier_module_ctx*, atelier_sink sink, void* sd) {
 
 int evPublish(atelier_module_ctx* c, const atelier_event* e, int64_t* outId) {
     if (!validCtx(c) || !e) return ATELIER_ERR_INVALID;
-    if (e->abi_major != ATELIER_ABI_MAJOR || !ATELIER_HAS_FIELD(e, atelier_event, payload)) return ATELIER_ERR_INVALID;
+    if (e->abi_major != ATELIER_ABI_MAJOR || !ATELIER_HAS_FIELD(e, atelier_event, type)) return ATELIER_ERR_INVALID;
     return c->host->bus().publish(*e, outId);
 }
 int64_t evSubscribe(atelier_module_ctx* c, atelier_str pattern, atelier_event_fn fn, void* ud) {
     if (!validCtx(c) || !fn) return 0;
     return c->host->bus().subscribe(
         cp(pattern),
-        [fn, ud](const std::shared_ptr<const StoredEvent>& e) {
-            auto abi = e->toAbi();
+        [fn, ud](const Event& e) {
+            auto abi = e.toAbi();
             fn(ud, &abi);
         },
         c->module);
@@ -282,15 +317,52 @@ int64_t evSubscribe(atelier_module_ctx* c, atelier_str pattern, atelier_event_fn
 void evUnsubscribe(atelier_module_ctx* c, int64_t id) {
     if (validCtx(c)) c->host->bus().unsubscribe(id);
 }
-int evReplay(atelier_module_ctx* c, int64_t after, atelier_str pattern, int64_t limit, atelier_event_fn fn, void* ud) {
-    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
-    if (limit <= 0 || limit > 10000) limit = 10000;
-    for (auto& e : c->host->bus().after(after, sv(pattern), limit)) {
+int runEventQuery(atelier_module_ctx* c, const EventQuery& q, atelier_event_fn fn, void* ud, int64_t* total) {
+    std::vector<Event> events;
+    int rc = c->host->bus().query(q, events, total);
+    if (rc != ATELIER_OK) return rc;
+    for (auto& e : events) {
         auto abi = e.toAbi();
         fn(ud, &abi);
     }
     return ATELIER_OK;
 }
+int evReplay(atelier_module_ctx* c, int64_t after, atelier_str pattern, int64_t limit, atelier_event_fn fn, void* ud) {
+    if (!validCtx(c) || !fn) return ATELIER_ERR_INVALID;
+    EventQuery q;
+    q.afterId = after;
+    q.types = cp(pattern);
+    q.limit = limit <= 0 || limit > 10000 ? 10000 : limit;
+    return runEventQuery(c, q, fn, ud, nullptr);
+}
+int evQuery(atelier_module_ctx* c, const atelier_event_query* in, atelier_event_fn fn, void* ud, int64_t* total) {
+    if (!validCtx(c) || !in || !fn || in->abi_major != ATELIER_ABI_MAJOR) return ATELIER_ERR_INVALID;
+    EventQuery q;
+    auto text = [&](const atelier_str& s) { return cp(s); };
+    if (ATELIER_HAS_FIELD(in, atelier_event_query, max_id)) {
+        q.afterId = in->after_id;
+        q.maxId = in->max_id;
+    }
+    if (ATELIER_HAS_FIELD(in, atelier_event_query, since)) {
+        q.types = text(in->types);
+        q.subject = text(in->subject);
+        q.projectId = text(in->project_id);
+        q.actorId = text(in->actor_id);
+        q.actorType = text(in->actor_type);
+        q.since = text(in->since);
+    }
+    if (ATELIER_HAS_FIELD(in, atelier_event_query, offset)) {
+        q.limit = in->limit;
+        q.offset = in->offset;
+    }
+    if (ATELIER_HAS_FIELD(in, atelier_event_query, newest_first)) q.newestFirst = in->newest_first != 0;
+    if (q.limit < 0 || q.limit > 10000 || q.offset < 0) {
+        Storage::setLastError("limit must be 0..10000 and offset >= 0");
+        return ATELIER_ERR_INVALID;
+    }
+    return runEventQuery(c, q, fn, ud, total);
+}
+int64_t evLastId(atelier_module_ctx* c) { return validCtx(c) ? c->host->bus().lastId() : 0; }
 
 int hkRegister(atelier_module_ctx* c, atelier_str name, int32_t priority, atelier_hook_fn fn, void* ud) {
     if (!validCtx(c) || !fn || name.len == 0) return ATELIER_ERR_INVALID;
@@ -368,7 +440,70 @@ int hOpsRecord(atelier_module_ctx* c, atelier_str entry) {
     auto o = parseObject(sv(entry));
     if (!o) return ATELIER_ERR_INVALID;
     if (!o->has("source")) o->set("source", c->module->id);
-    c->host->recordOps(atelier::toJson(o));
+    c->host->hooks().run("ops.record", atelier::toJson(o));
+    return ATELIER_OK;
+}
+
+int hDescribe(atelier_module_ctx* c, atelier_str what, atelier_sink sink, void* sd) {
+    if (!validCtx(c) || !sink) return ATELIER_ERR_INVALID;
+    Host& host = *c->host;
+    std::string kind = cp(what), out;
+    if (kind == "summary") {
+        out = "{\"version\":\"" ATELIER_VERSION "\",\"startedAt\":" + atelier::toJson(host.startedAt()) +
+              ",\"port\":" + std::to_string(host.boundPort()) +
+              ",\"modulesRunning\":" + std::to_string(host.modules().runningCount()) + "}";
+    } else if (kind == "modules") {
+        auto list = makeArray();
+        for (auto& m : host.modules().records()) {
+            auto o = makeObject();
+            o->set("id", m->id);
+            o->set("version", m->version);
+            o->set("description", m->description);
+            o->set("state", stateName(m->lifecycle));
+            o->set("routes", m->routeCount.load());
+            o->set("builtin", m->libraryPath.empty());
+            auto reqs = makeArray();
+            for (auto& r : m->requires_) reqs->add(r.id);
+            o->set("requires", reqs);
+            {
+                std::lock_guard lock(m->errorMutex);
+                if (m->lifecycle == ModuleState::Refused || m->lifecycle == ModuleState::Disabled)
+                    o->set("error", m->error);
+                else
+                    o->set("error", Poco::Dynamic::Var());
+            }
+            list->add(o);
+        }
+        out = atelier::toJson(list);
+    } else if (kind == "routes" || kind.rfind("routes/", 0) == 0) {
+        // "routes": every route; "routes/<flavor>": those a client of that flavor sees.
+        std::vector<std::shared_ptr<const RouteEntry>> routes;
+        if (kind == "routes") {
+            routes = host.router().routes();
+        } else {
+            int flavor = atelier::flavorFromName(std::string_view(kind).substr(7));
+            if (flavor < 0) return ATELIER_ERR_INVALID;
+            routes = host.router().routesFor(flavor);
+        }
+        auto list = makeArray();
+        for (auto& r : routes) {
+            auto o = makeObject();
+            o->set("method", r->method);
+            o->set("pattern", r->pattern.text());
+            o->set("summary", r->summary);
+            o->set("module", r->owner ? r->owner->id : std::string("host"));
+            auto fl = makeArray();
+            if (r->flavors != ATELIER_FLAVORS_DEFAULT)
+                for (int f = 0; f < atelier::kFlavorCount; ++f)
+                    if (r->flavors & ATELIER_FLAVOR_BIT(f)) fl->add(std::string(atelier::flavorName(f)));
+            o->set("flavors", fl);
+            list->add(o);
+        }
+        out = atelier::toJson(list);
+    } else {
+        return ATELIER_ERR_INVALID;
+    }
+    sink(sd, out.data(), out.size());
     return ATELIER_OK;
 }
 
@@ -402,7 +537,10 @@ atelier_host_v1 buildTable() {
     t.stream_write = stWrite;
     t.stream_close = stClose;
     t.stream_release = stRelease;
+    t.stream_buffered = stBuffered;
+    t.stream_write_group = stWriteGroup;
     t.ws_send = wsSend;
+    t.ws_send_group = wsSendGroup;
     t.ws_close = wsClose;
     t.ws_retain = wsRetain;
     t.ws_release = wsRelease;
@@ -416,6 +554,8 @@ atelier_host_v1 buildTable() {
     t.event_subscribe = evSubscribe;
     t.event_unsubscribe = evUnsubscribe;
     t.event_replay = evReplay;
+    t.event_query = evQuery;
+    t.event_last_id = evLastId;
     t.hook_register = hkRegister;
     t.hook_run = hkRun;
     t.hook_result_set_payload = hkSetPayload;
@@ -424,6 +564,7 @@ atelier_host_v1 buildTable() {
     t.timer_cancel = tmCancel;
     t.call = hCall;
     t.ops_record = hOpsRecord;
+    t.host_describe = hDescribe;
     return t;
 }
 

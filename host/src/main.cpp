@@ -164,7 +164,6 @@ int serve(const HostConfig& cfg) {
                      "projects and run commands. Use --host 127.0.0.1 unless you know why not.\n";
     }
     Host host(cfg);
-    setCoreHost(&host);
     HttpServer http(host);
     try {
         http.start();
@@ -223,7 +222,6 @@ int listModules(const HostConfig& cfg) {
     HostConfig quiet = cfg;
     quiet.accessLog = false;
     Host host(quiet);
-    setCoreHost(&host);
     host.modules().discover();
     // A dry run of the dependency checks, without loading anything.
     std::map<std::string, std::shared_ptr<ModuleRecord>> byId;

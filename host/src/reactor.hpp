@@ -43,6 +43,8 @@ public:
     void close(int code, std::string_view reason);
     bool closed() const { return closed_.load(); }
     size_t buffered() const;
+    // The most this connection buffers before it is closed as too slow.
+    size_t capacity() const { return maxBuffered_; }
 
     // Callbacks, run on the reactor thread.
     std::function<void(std::string_view data, bool binary)> onMessage;

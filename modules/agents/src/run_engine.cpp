@@ -121,6 +121,7 @@ void RunEngine::publishLifecycle(const std::string& runId, const std::string& ty
     auto r = row(runId);
     atelier::Event e;
     e.type = type;
+    e.subject = "run/" + runId;
     e.projectId = r ? r->text("project_id") : "";
     e.actorType = "agent";
     e.actorId = r ? r->text("agent_id") : "";

@@ -184,6 +184,7 @@ private:
     void emit(const std::string& type, const Project& p, const std::vector<std::string>& changes = {}) const {
         atelier::Event e;
         e.type = type;
+        e.subject = "project/" + p.id;
         e.projectId = p.id;
         auto payload = atelier::makeObject();
         payload->set("project", projectJson(p));

@@ -54,7 +54,6 @@ PendingEvent mentionEvent(const std::string& projectId, int64_t ticketId, int64_
     }
     p->set("mention_text", m.parsed.text);
     auto e = makeEvent("mention.created", projectId, ticketId, ticketNumber, actorId, actorTypeName, p);
-    e.commentId = std::to_string(commentId);
     PendingEvent pe{e, {ticketId}};
     if (m.parsed.type == "ticket" && m.ticketId != ticketId) pe.ticketIds.push_back(m.ticketId);  // cross-reference
     return pe;
@@ -155,12 +154,11 @@ JsonObject Comments::create(const std::string& projectId, int64_t number, const 
     p->set("comment_id", commentId);
     p->set("parent_id", parentId ? Var(*parentId) : Var());
     auto e = makeEvent("comment.added", projectId, ticketId, number, authorId, actor, p);
-    e.commentId = std::to_string(commentId);
-    if (sessionId) e.sessionId = *sessionId;
+    if (sessionId) e.set("kombuse_session_id", *sessionId);
     events.push_back({e, {ticketId}});
     for (auto& m : mentions) {
         auto me = mentionEvent(projectId, ticketId, number, commentId, authorId, actor, m);
-        if (sessionId) me.event.sessionId = *sessionId;
+        if (sessionId) me.event.set("kombuse_session_id", *sessionId);
         events.push_back(me);
     }
     s_.emit(events);
@@ -201,7 +199,6 @@ JsonObject Comments::update(int64_t id, const CommentEdit& req) const {
     auto p = atelier::makeObject();
     p->set("comment_id", id);
     auto e = makeEvent("comment.edited", projectId, ticketId, number, actorId, actor, p);
-    e.commentId = std::to_string(id);
     events.push_back({e, {ticketId}});
     for (auto& m : added) events.push_back(mentionEvent(projectId, ticketId, number, id, actorId, actor, m));
     s_.emit(events);
@@ -232,7 +229,6 @@ void Comments::remove(int64_t id, const std::string& actorId) const {
     std::string actor = actorId.empty() ? std::string() : actorId;
     auto e = makeEvent("comment.deleted", ticket->text("project_id"), ticketId, ticket->integer("ticket_number"), actor,
                        actorType(s_.db, actor), p);
-    e.commentId = std::to_string(id);
     s_.emit({{e, {ticketId}}});
 }
 

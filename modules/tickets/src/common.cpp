@@ -37,15 +37,22 @@ void Store::emit(const std::vector<PendingEvent>& events) const {
     db.transaction([&](const Db& tx) {
         for (size_t i = 0; i < events.size(); ++i) {
             const auto& e = events[i].event;
+            // The Kombuse fields travel in the payload (see atelier_event).
+            auto p = e.payloadJson();
+            auto num = [&](const char* k) {
+                return p->has(k) && p->get(k).isInteger() ? Param(p->getValue<int64_t>(k)) : Param(nullptr);
+            };
+            Param commentId = num("comment_id"), ticketNumber = num("ticket_number");
+            Param sessionId = p->has("kombuse_session_id") && p->get("kombuse_session_id").isString()
+                                  ? Param(p->getValue<std::string>("kombuse_session_id"))
+                                  : Param(nullptr);
             for (int64_t ticketId : events[i].ticketIds) {
                 tx.exec(
                     "INSERT INTO tickets_activity (event_id, ticket_id, event_type, comment_id, actor_id,"
                     " actor_type, kombuse_session_id, ticket_number, payload, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    {ids[i] == 0 ? Param(nullptr) : Param(ids[i]), ticketId, e.type,
-                     e.commentId.empty() ? Param(nullptr) : Param(std::stoll(e.commentId)),
-                     e.actorId.empty() ? Param(nullptr) : Param(e.actorId), e.actorType,
-                     e.sessionId.empty() ? Param(nullptr) : Param(e.sessionId), e.ticketNumber, e.payload,
-                     events[i].seq});
+                    {ids[i] == 0 ? Param(nullptr) : Param(ids[i]), ticketId, e.type, commentId,
+                     e.actorId.empty() ? Param(nullptr) : Param(e.actorId), e.actorType, sessionId, ticketNumber,
+                     e.payload, events[i].seq});
             }
         }
     });
@@ -237,11 +244,11 @@ atelier::Event makeEvent(const std::string& type, const std::string& projectId, 
     atelier::Event e;
     e.type = type;
     e.projectId = projectId;
-    if (ticketId > 0) e.ticketId = std::to_string(ticketId);
-    e.ticketNumber = ticketNumber;
+    if (ticketId > 0) e.subject = "ticket/" + std::to_string(ticketId);
     e.actorId = actorId;
     e.actorType = actorTypeName.empty() ? "system" : actorTypeName;
     e.payload = payload ? atelier::toJson(payload) : "{}";
+    if (ticketNumber > 0) e.set("ticket_number", ticketNumber);
     return e;
 }
 

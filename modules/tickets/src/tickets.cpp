@@ -271,7 +271,7 @@ JsonObject Tickets::create(const std::string& projectId, const NewTicket& req,
     payload->set("title", *f.title);
     payload->set("status", f.status.value_or("open"));
     auto e = makeEvent("ticket.created", projectId, id, number, authorId, actor, payload);
-    if (sessionId) e.sessionId = *sessionId;
+    if (sessionId) e.set("kombuse_session_id", *sessionId);
     events.push_back({e, {id}});
     for (auto l : labelIds) {
         auto lp = atelier::makeObject();

@@ -259,26 +259,43 @@ typedef struct atelier_ws_callbacks {
 
 /* ------------------------------------------------------------------ events */
 
+/* The bus's envelope. No field names a domain: what an event is about goes in `subject`
+ * ("<kind>/<id>", e.g. "ticket/42") and every domain field (a ticket number, a comment id,
+ * a product's session id) travels in `payload`. */
 typedef struct atelier_event {
     uint32_t struct_size;
     uint16_t abi_major;
     uint16_t abi_minor;
-    int64_t id;                 /* assigned by the host on publish; 0 on input */
-    atelier_str event_type;     /* e.g. "ticket.created" (required) */
-    atelier_str project_id;     /* empty = none */
-    atelier_str ticket_id;      /* empty = none */
-    int64_t ticket_number;      /* 0 = none */
-    atelier_str comment_id;     /* empty = none */
-    atelier_str actor_id;       /* empty = none */
-    atelier_str actor_type;     /* "user" | "agent" | "system" (default "system") */
-    atelier_str session_id;     /* kombuse_session_id; empty = none */
-    atelier_str payload;        /* JSON text; empty = {} */
-    atelier_str created_at;     /* ISO 8601 UTC, set by the host */
+    int64_t id;             /* assigned by the host on publish; 0 on input */
+    atelier_str type;       /* e.g. "ticket.created" (required, at most 200 bytes) */
+    atelier_str subject;    /* "<kind>/<id>" the event is about; empty = none */
+    atelier_str project_id; /* empty = none */
+    atelier_str actor_id;   /* empty = none */
+    atelier_str actor_type; /* "user" | "agent" | "system" (empty = "system") */
+    atelier_str payload;    /* JSON object text; empty = {} */
+    atelier_str created_at; /* ISO 8601 UTC, set by the host; ignored on input */
 } atelier_event;
 
-/* Receives a published event, on a host bus thread, in id order per subscription. The
- * event and its strings are BORROWED. */
+/* Receives a published or persisted event. The event and its strings are BORROWED. */
 typedef void (*atelier_event_fn)(void* user_data, const atelier_event* event);
+
+/* A query over the persisted events. Empty strings and zero numbers do not filter. */
+typedef struct atelier_event_query {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    int64_t after_id;       /* only ids > after_id (a replay cursor) */
+    int64_t max_id;         /* only ids <= max_id; 0 = no bound */
+    atelier_str types;      /* comma-separated patterns: exact type, "prefix.*" or "*" */
+    atelier_str subject;    /* exact subject */
+    atelier_str project_id; /* exact project id */
+    atelier_str actor_id;   /* exact actor id */
+    atelier_str actor_type; /* exact actor type */
+    atelier_str since;      /* only created_at > since (ISO 8601 UTC) */
+    int64_t limit;          /* 1..10000; 0 = 100 */
+    int64_t offset;         /* rows to skip */
+    int32_t newest_first;   /* non-zero: descending ids, else ascending */
+} atelier_event_query;
 
 /* ------------------------------------------------------------------ hooks */
 
@@ -387,9 +404,23 @@ typedef struct atelier_host_v1 {
                                                                       (the host then closes it) */
     void (*stream_close)(atelier_stream* stream);
     void (*stream_release)(atelier_stream* stream);
+    /* Bytes queued for the client and not yet sent (written before the connection was
+     * attached included); -1 once the stream is closed. `out_capacity` (may be NULL) gets
+     * how much the host buffers for this client before it closes it as too slow. Lets a
+     * module replaying history wait for a slow client to drain instead of overflowing it. @since 1.0 */
+    int64_t (*stream_buffered)(atelier_stream* stream, int64_t* out_capacity);
+    /* Writes the same bytes to each of `n` streams (one rendered message to a group of
+     * clients) without copying them per stream in the module. `statuses` (may be NULL) gets
+     * each stream's stream_write status. The streams are BORROWED; the module holds them.
+     * Returns ATELIER_OK, or ATELIER_ERR_INVALID for a NULL array with n > 0. @since 1.0 */
+    int (*stream_write_group)(atelier_stream* const* streams, size_t n, atelier_str data, int* statuses);
 
     /* --- WebSockets (ANY-THREAD once retained; data is COPIED). All @since 1.0. */
     int (*ws_send)(atelier_websocket* ws, atelier_str data, int is_binary);
+    /* Sends `nmessages` messages, one frame each and framed once for all, to each of `n`
+     * sockets in one write per socket. `statuses` as for stream_write_group. @since 1.0 */
+    int (*ws_send_group)(atelier_websocket* const* sockets, size_t n, const atelier_str* messages, size_t nmessages,
+                         int is_binary, int* statuses);
     void (*ws_close)(atelier_websocket* ws, int code, atelier_str reason);
     void (*ws_retain)(atelier_websocket* ws);
     void (*ws_release)(atelier_websocket* ws);
@@ -420,14 +451,22 @@ typedef struct atelier_host_v1 {
 
     /* --- events (ANY-THREAD). publish persists first, then fans out; `out_id` may be NULL. */
     int (*event_publish)(atelier_module_ctx* ctx, const atelier_event* event, int64_t* out_id);
-    /* `type_pattern`: exact type, "prefix.*" or "*". Returns a subscription id > 0. */
+    /* `type_pattern`: exact type, "prefix.*" or "*". Returns a subscription id > 0. The
+     * handler runs on the host's bus thread, in id order, after the event is persisted. */
     int64_t (*event_subscribe)(atelier_module_ctx* ctx, atelier_str type_pattern,
                                atelier_event_fn fn, void* user_data);
     void (*event_unsubscribe)(atelier_module_ctx* ctx, int64_t subscription_id);
-    /* Reads persisted events with id > after_id matching `type_pattern` (empty = all),
-     * at most `limit`, oldest first: the replay source for module streams. */
+    /* Replays persisted events with id > after_id matching `type_pattern` (empty = all),
+     * at most `limit`, oldest first: the resume source of a client that kept a cursor. */
     int (*event_replay)(atelier_module_ctx* ctx, int64_t after_id, atelier_str type_pattern,
                         int64_t limit, atelier_event_fn fn, void* user_data);
+    /* Persisted events matching `query`, in its order, on the calling thread; `out_total`
+     * (may be NULL) gets the number of matches without limit and offset. @since 1.0 */
+    int (*event_query)(atelier_module_ctx* ctx, const atelier_event_query* query, atelier_event_fn fn, void* user_data,
+                       int64_t* out_total);
+    /* Id of the newest persisted event (0 when none): a live client's starting cursor.
+     * @since 1.0 */
+    int64_t (*event_last_id)(atelier_module_ctx* ctx);
 
     /* --- hooks (register: INIT; run: ANY-THREAD). Handlers run in ascending priority, on
      * the thread that runs the hook. */
@@ -460,10 +499,22 @@ typedef struct atelier_host_v1 {
                 atelier_str headers_json, atelier_str body, int* out_status,
                 atelier_sink body_sink, void* sink_data);
 
-    /* --- operations log (ANY-THREAD): records one entry (JSON object with `level`,
-     * `source`, `message` and free fields such as command, args, cwd, pid, exitCode,
-     * signal, durationMs, stdout, stderr). COPIED. @since 1.0 */
+    /* --- operations log (ANY-THREAD): hands one entry (JSON object with `level`, `source`,
+     * `message` and free fields such as command, args, cwd, pid, exitCode, signal,
+     * durationMs, stdout, stderr; `source` defaults to the module id) to the handlers of the
+     * hook "ops.record", i.e. to whichever module keeps the operations log. Finished HTTP
+     * requests reach the hook "http.request_finished" the same way. ATELIER_OK also when no
+     * module keeps the log; ATELIER_ERR_INVALID when the entry is not a JSON object.
+     * The entry is COPIED. @since 1.0 */
     int (*ops_record)(atelier_module_ctx* ctx, atelier_str entry_json);
+
+    /* --- introspection (ANY-THREAD): a JSON document about the running host, to `sink`.
+     * `what` is "summary" ({version, startedAt, port, modulesRunning}), "modules" (array of
+     * {id, version, description, state, routes, builtin, requires, error}) or "routes" (array
+     * of {method, pattern, summary, module, flavors}: every registered route; `flavors` empty
+     * for a default route) or "routes/<flavor>" (the routes a client of that flavor sees).
+     * ATELIER_ERR_INVALID for anything else. @since 1.0 */
+    int (*host_describe)(atelier_module_ctx* ctx, atelier_str what, atelier_sink sink, void* sink_data);
 } atelier_host_v1;
 
 /* ------------------------------------------------------------------ module table */

@@ -372,6 +372,28 @@ public:
     }
 
     void opsRecord(const JsonObject& entry) const { api_->ops_record(ctx_, str(toJson(entry))); }
+    // A JSON document about the running host (see atelier_host_v1::host_describe); empty
+    // when `what` is unknown.
+    std::string describe(std::string_view what) const {
+        std::string out;
+        if (api_->host_describe(ctx_, str(what), appendSink, &out) != ATELIER_OK) return {};
+        return out;
+    }
+
+    // One rendered message to a group of streams; `statuses` (optional, n entries) gets each
+    // stream's write status.
+    void writeStreams(atelier_stream* const* streams, size_t n, std::string_view data, int* statuses = nullptr) const {
+        if (n) api_->stream_write_group(streams, n, str(data), statuses);
+    }
+    // The same messages (one frame each) to a group of WebSockets.
+    void sendWebSockets(atelier_websocket* const* sockets, size_t n, const std::vector<std::string_view>& messages,
+                        int* statuses = nullptr) const {
+        if (!n || messages.empty()) return;
+        std::vector<atelier_str> views;
+        views.reserve(messages.size());
+        for (auto m : messages) views.push_back(str(m));
+        api_->ws_send_group(sockets, n, views.data(), views.size(), 0, statuses);
+    }
 
 private:
     const atelier_host_v1* api_ = nullptr;
@@ -478,6 +500,14 @@ public:
         }
         m += "\n";
         return write(m);
+    }
+    // Bytes queued and not yet sent; -1 once closed (or when empty).
+    int64_t buffered() const { return s_ ? api_->stream_buffered(s_, nullptr) : -1; }
+    // How much the host buffers for this client before closing it as too slow (0 when empty).
+    int64_t capacity() const {
+        int64_t cap = 0;
+        if (s_) api_->stream_buffered(s_, &cap);
+        return cap;
     }
     void close() {
         if (s_) api_->stream_close(s_);
@@ -807,45 +837,59 @@ private:
 
 // ------------------------------------------------------------------ events
 
+// Whether an event type matches a subscription pattern: exact, "prefix.*" or "*" (empty = all).
+inline bool eventTypeMatches(std::string_view pattern, std::string_view type) {
+    if (pattern.empty() || pattern == "*") return true;
+    if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*")
+        return type.size() >= pattern.size() - 1 &&
+               type.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
+    return pattern == type;
+}
+// The same for a comma-separated list of patterns (empty = all).
+inline bool eventTypeMatchesAny(std::string_view patterns, std::string_view type) {
+    if (patterns.empty()) return true;
+    while (true) {
+        auto comma = patterns.find(',');
+        if (eventTypeMatches(patterns.substr(0, comma), type)) return true;
+        if (comma == std::string_view::npos) return false;
+        patterns.remove_prefix(comma + 1);
+    }
+}
+
+// The bus's envelope (see atelier_event). Domain fields live in `payload`; `subject` names
+// what the event is about ("ticket/42"). The one mapping between the C struct and C++.
 struct Event {
     int64_t id = 0;
     std::string type;
+    std::string subject;
     std::string projectId;
-    std::string ticketId;
-    int64_t ticketNumber = 0;
-    std::string commentId;
     std::string actorId;
     std::string actorType = "system";
-    std::string sessionId;
     std::string payload = "{}";  // JSON text
     std::string createdAt;
 
     static Event fromAbi(const atelier_event* e) {
         Event out;
         out.id = e->id;
-        out.type = std::string(view(e->event_type));
-        out.projectId = std::string(view(e->project_id));
-        out.ticketId = std::string(view(e->ticket_id));
-        out.ticketNumber = e->ticket_number;
-        out.commentId = std::string(view(e->comment_id));
-        out.actorId = std::string(view(e->actor_id));
-        out.actorType = std::string(view(e->actor_type));
-        out.sessionId = std::string(view(e->session_id));
-        out.payload = std::string(view(e->payload));
-        out.createdAt = std::string(view(e->created_at));
+        out.type = std::string(view(e->type));
+        auto field = [&](const atelier_str& s) { return std::string(view(s)); };
+        if (ATELIER_HAS_FIELD(e, atelier_event, subject)) out.subject = field(e->subject);
+        if (ATELIER_HAS_FIELD(e, atelier_event, project_id)) out.projectId = field(e->project_id);
+        if (ATELIER_HAS_FIELD(e, atelier_event, actor_id)) out.actorId = field(e->actor_id);
+        if (ATELIER_HAS_FIELD(e, atelier_event, actor_type)) out.actorType = field(e->actor_type);
+        if (ATELIER_HAS_FIELD(e, atelier_event, payload)) out.payload = field(e->payload);
+        if (ATELIER_HAS_FIELD(e, atelier_event, created_at)) out.createdAt = field(e->created_at);
         return out;
     }
+    // A view of this event: valid while the Event lives and is not modified.
     atelier_event toAbi() const {
         auto e = initStruct<atelier_event>();
         e.id = id;
-        e.event_type = str(type);
+        e.type = str(type);
+        e.subject = str(subject);
         e.project_id = str(projectId);
-        e.ticket_id = str(ticketId);
-        e.ticket_number = ticketNumber;
-        e.comment_id = str(commentId);
         e.actor_id = str(actorId);
         e.actor_type = str(actorType);
-        e.session_id = str(sessionId);
         e.payload = str(payload);
         e.created_at = str(createdAt);
         return e;
@@ -856,6 +900,45 @@ struct Event {
         } catch (...) {
             return makeObject();
         }
+    }
+    // Sets one top-level payload field: domain fields (a ticket number, a comment id) travel there.
+    Event& set(const std::string& key, const Poco::Dynamic::Var& value) {
+        auto o = payloadJson();
+        o->set(key, value);
+        payload = toJson(o);
+        return *this;
+    }
+    // A top-level payload field as text; empty when absent or null.
+    std::string field(const std::string& key) const {
+        auto o = payloadJson();
+        if (!o->has(key) || o->isNull(key)) return {};
+        return o->get(key).toString();
+    }
+};
+
+// A query over the persisted events (see atelier_event_query); empty fields do not filter.
+struct EventQuery {
+    int64_t afterId = 0;
+    int64_t maxId = 0;
+    std::string types;  // comma-separated patterns: "ticket.created", "ticket.*", "*"
+    std::string subject, projectId, actorId, actorType, since;
+    int64_t limit = 100;
+    int64_t offset = 0;
+    bool newestFirst = false;
+    atelier_event_query toAbi() const {
+        auto q = initStruct<atelier_event_query>();
+        q.after_id = afterId;
+        q.max_id = maxId;
+        q.types = str(types);
+        q.subject = str(subject);
+        q.project_id = str(projectId);
+        q.actor_id = str(actorId);
+        q.actor_type = str(actorType);
+        q.since = str(since);
+        q.limit = limit;
+        q.offset = offset;
+        q.newest_first = newestFirst ? 1 : 0;
+        return q;
     }
 };
 
@@ -983,10 +1066,21 @@ public:
     // Persisted events after `afterId` (oldest first).
     std::vector<Event> replay(int64_t afterId, std::string_view pattern = {}, int64_t limit = 1000) const {
         std::vector<Event> out;
-        auto cb = [](void* ud, const atelier_event* e) { static_cast<std::vector<Event>*>(ud)->push_back(Event::fromAbi(e)); };
-        host_.api()->event_replay(host_.ctx(), afterId, str(pattern), limit, cb, &out);
+        int rc = host_.api()->event_replay(host_.ctx(), afterId, str(pattern), limit, &Module::collectEvent, &out);
+        if (rc != ATELIER_OK) throw DbError(rc, "event replay failed");
         return out;
     }
+    // Persisted events matching `q`; `total` (optional) gets the count without limit/offset.
+    std::vector<Event> queryEvents(const EventQuery& q, int64_t* total = nullptr) const {
+        std::vector<Event> out;
+        auto abi = q.toAbi();
+        int rc = host_.api()->event_query(host_.ctx(), &abi, &Module::collectEvent, &out, total);
+        if (rc != ATELIER_OK)
+            throw DbError(rc, rc == ATELIER_ERR_INVALID ? "invalid event query" : "event query failed");
+        return out;
+    }
+    // Id of the newest persisted event (0 when none).
+    int64_t lastEventId() const { return host_.api()->event_last_id(host_.ctx()); }
 
     // ---- hooks
     void hook(std::string_view name, int priority, HookHandler h) {
@@ -1056,6 +1150,9 @@ private:
             if (e->h.onClose) e->h.onClose(WebSocket(e->api, ws, false), code);
         } catch (...) {
         }
+    }
+    static void collectEvent(void* ud, const atelier_event* e) {
+        static_cast<std::vector<Event>*>(ud)->push_back(Event::fromAbi(e));
     }
     static void onEvent(void* ud, const atelier_event* e) {
         try {

@@ -83,7 +83,9 @@ TEST_F(TicketsTest, CreateGetUpdateDeleteWithNumbering) {
     auto closed = std::find_if(evs.begin(), evs.end(), [](auto& e) { return e.type == "ticket.closed"; });
     EXPECT_EQ(closed->actorId, "user-1");
     EXPECT_EQ(closed->actorType, "user");
-    EXPECT_EQ(closed->ticketNumber, 1);
+    // The Kombuse ticket fields travel as the envelope's subject and in its payload.
+    EXPECT_EQ(closed->field("ticket_number"), "1");
+    EXPECT_EQ(closed->subject.rfind("ticket/", 0), 0u) << closed->subject;
 }
 
 TEST_F(TicketsTest, ValidationAndErrors) {

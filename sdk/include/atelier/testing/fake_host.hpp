@@ -124,6 +124,7 @@ public:
         bool serves(int flavor) const {
             return flavors == ATELIER_FLAVORS_DEFAULT || (flavors & ATELIER_FLAVOR_BIT(flavor));
         }
+        std::string summary;
     };
     struct WsRoute {
         route::Pattern pattern;
@@ -159,9 +160,6 @@ public:
     explicit FakeHostImpl(std::string dataDir) : dataDir_(std::move(dataDir)) {
         if (sqlite3_open(":memory:", &db_) != SQLITE_OK) throw std::runtime_error("sqlite open failed");
         sqlite3_exec(db_, "PRAGMA foreign_keys=ON;", nullptr, nullptr, nullptr);
-        exec("CREATE TABLE host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id TEXT,"
-             " ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT,"
-             " session_id TEXT, payload TEXT, created_at TEXT)");
         exec("CREATE TABLE host_migrations (module_id TEXT, version INTEGER, PRIMARY KEY(module_id, version))");
         buildTable();
     }
@@ -347,13 +345,6 @@ private:
     static FakeHostImpl* self(atelier_module_ctx* c) { return c->host; }
     void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
 
-    static bool patternMatches(const std::string& pattern, std::string_view type) {
-        if (pattern.empty() || pattern == "*") return true;
-        if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, ".*") == 0)
-            return type.substr(0, pattern.size() - 1) == std::string_view(pattern).substr(0, pattern.size() - 1);
-        return pattern == type;
-    }
-
     static std::string nowIso() {
         auto now = std::chrono::system_clock::now();
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -447,46 +438,39 @@ private:
     }
 
     int replay(int64_t after, std::string_view pattern, int64_t limit, atelier_event_fn fn, void* ud) {
-        struct Ctx {
-            std::string pattern;
-            atelier_event_fn fn;
-            void* ud;
-        } c{std::string(pattern), fn, ud};
-        atelier_value p[2]{};
-        p[0].type = ATELIER_VALUE_INT;
-        p[0].i = after;
-        p[1].type = ATELIER_VALUE_INT;
-        p[1].i = limit;
-        atelier_module_ctx tmp{this, "host", "", "{}"};
-        std::vector<Event> evs;
-        auto onRow = [](void* u, size_t, const atelier_str*, const atelier_value* v) -> int {
-            auto* list = static_cast<std::vector<Event>*>(u);
-            Event e;
-            e.id = v[0].i;
-            auto t = [&](int i) { return v[i].type == ATELIER_VALUE_TEXT ? std::string(view(v[i].s)) : std::string(); };
-            e.type = t(1);
-            e.projectId = t(2);
-            e.ticketId = t(3);
-            e.ticketNumber = v[4].type == ATELIER_VALUE_INT ? v[4].i : 0;
-            e.commentId = t(5);
-            e.actorId = t(6);
-            e.actorType = t(7);
-            e.sessionId = t(8);
-            e.payload = t(9);
-            e.createdAt = t(10);
-            list->push_back(std::move(e));
-            return 0;
-        };
-        int rc = runSql(&tmp,
-                        "SELECT id,event_type,project_id,ticket_id,ticket_number,comment_id,actor_id,actor_type,session_id,payload,created_at"
-                        " FROM host_events WHERE id > ? ORDER BY id LIMIT ?",
-                        p, 2, onRow, &evs, nullptr);
-        for (auto& e : evs) {
-            if (!patternMatches(c.pattern, e.type)) continue;
-            auto abi = e.toAbi();
+        EventQuery q;
+        q.afterId = after;
+        q.types = std::string(pattern);
+        q.limit = limit;
+        return query(q, fn, ud, nullptr);
+    }
+
+    // The host's event query over the in-memory log (same filters as the real host).
+    int query(const EventQuery& q, atelier_event_fn fn, void* ud, int64_t* total) {
+        std::vector<Event> matched;
+        {
+            std::lock_guard lock(eventsMutex_);
+            for (auto& e : events_) {
+                if (e.id <= q.afterId || (q.maxId > 0 && e.id > q.maxId)) continue;
+                if (!eventTypeMatchesAny(q.types, e.type)) continue;
+                if ((!q.subject.empty() && e.subject != q.subject) ||
+                    (!q.projectId.empty() && e.projectId != q.projectId) ||
+                    (!q.actorId.empty() && e.actorId != q.actorId) ||
+                    (!q.actorType.empty() && e.actorType != q.actorType) ||
+                    (!q.since.empty() && !(e.createdAt > q.since)))
+                    continue;
+                matched.push_back(e);
+            }
+        }
+        if (total) *total = static_cast<int64_t>(matched.size());
+        if (q.newestFirst) std::reverse(matched.begin(), matched.end());
+        int64_t limit = q.limit <= 0 ? 100 : q.limit;
+        for (size_t i = static_cast<size_t>(std::max<int64_t>(q.offset, 0)); i < matched.size() && limit > 0;
+             ++i, --limit) {
+            auto abi = matched[i].toAbi();
             fn(ud, &abi);
         }
-        return rc;
+        return ATELIER_OK;
     }
 
     void buildTable() {
@@ -518,7 +502,8 @@ private:
                 if (r.method == method && r.pattern.text() == pattern &&
                     (r.flavors == d->flavors || (r.flavors & d->flavors)))
                     return ATELIER_ERR_CONFLICT;
-            routes.push_back(Route{method, route::Pattern(pattern), d->handler, d->user_data, c, d->flavors});
+            routes.push_back(
+                Route{method, route::Pattern(pattern), d->handler, d->user_data, c, d->flavors, std::string(view(d->summary))});
             return ATELIER_OK;
         };
         api_.ws_route_add = [](atelier_module_ctx* c, atelier_str pattern, const atelier_ws_callbacks* cb,
@@ -606,9 +591,33 @@ private:
         api_.stream_release = [](atelier_stream* s) {
             if (--s->refs == 0) delete s;
         };
+        api_.stream_buffered = [](atelier_stream* s, int64_t* capacity) -> int64_t {
+            if (capacity) *capacity = 4 * 1024 * 1024;  // the real host's default
+            return s->closed ? -1 : 0;
+        };
+        api_.stream_write_group = [](atelier_stream* const* ss, size_t n, atelier_str d, int* statuses) -> int {
+            if (!ss && n) return ATELIER_ERR_INVALID;
+            for (size_t i = 0; i < n; ++i) {
+                int rc = ss[i]->closed ? ATELIER_ERR_CLOSED : ATELIER_OK;
+                if (rc == ATELIER_OK) ss[i]->written.append(d.ptr ? d.ptr : "", d.len);
+                if (statuses) statuses[i] = rc;
+            }
+            return ATELIER_OK;
+        };
         api_.ws_send = [](atelier_websocket* ws, atelier_str d, int bin) -> int {
             if (ws->closed) return ATELIER_ERR_CLOSED;
             ws->sent.emplace_back(std::string(view(d)), bin != 0);
+            return ATELIER_OK;
+        };
+        api_.ws_send_group = [](atelier_websocket* const* wss, size_t n, const atelier_str* ms, size_t nm, int bin,
+                                int* statuses) -> int {
+            if ((!wss && n) || (!ms && nm)) return ATELIER_ERR_INVALID;
+            for (size_t i = 0; i < n; ++i) {
+                int rc = wss[i]->closed ? ATELIER_ERR_CLOSED : ATELIER_OK;
+                for (size_t k = 0; rc == ATELIER_OK && k < nm; ++k)
+                    wss[i]->sent.emplace_back(std::string(view(ms[k])), bin != 0);
+                if (statuses) statuses[i] = rc;
+            }
             return ATELIER_OK;
         };
         api_.ws_close = [](atelier_websocket* ws, int code, atelier_str reason) {
@@ -668,33 +677,16 @@ private:
             if (ev.actorType.empty()) ev.actorType = "system";
             if (ev.payload.empty()) ev.payload = "{}";
             ev.createdAt = nowIso();
-            std::vector<Param> ps{ev.type, ev.projectId, ev.ticketId, ev.ticketNumber, ev.commentId, ev.actorId, ev.actorType, ev.sessionId, ev.payload, ev.createdAt};
-            std::vector<atelier_value> vs(ps.size());
-            for (size_t i = 0; i < ps.size(); ++i) {
-                if (auto s = std::get_if<std::string>(&ps[i].v)) {
-                    vs[i].type = ATELIER_VALUE_TEXT;
-                    vs[i].s = str(*s);
-                } else if (auto n = std::get_if<int64_t>(&ps[i].v)) {
-                    vs[i].type = ATELIER_VALUE_INT;
-                    vs[i].i = *n;
-                }
+            {
+                std::lock_guard lock(h->eventsMutex_);
+                ev.id = static_cast<int64_t>(h->events_.size()) + 1;
+                h->events_.push_back(ev);
             }
-            auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
-                if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
-                return 0;
-            };
-            int rc = h->runSql(c,
-                               "INSERT INTO host_events "
-                               "(event_type,project_id,ticket_id,ticket_number,comment_id,actor_id,actor_type,session_"
-                               "id,payload,created_at)"
-                               " VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                               vs.data(), vs.size(), readId, &ev.id, nullptr);
-            if (rc != ATELIER_OK) return rc;
             if (outId) *outId = ev.id;
             auto abi = ev.toAbi();
             auto subs = h->subs_;
             for (auto& s : subs)
-                if (patternMatches(s.pattern, ev.type)) s.fn(s.ud, &abi);
+                if (eventTypeMatches(s.pattern, ev.type)) s.fn(s.ud, &abi);
             return ATELIER_OK;
         };
         api_.event_subscribe = [](atelier_module_ctx* c, atelier_str pattern, atelier_event_fn fn, void* ud) -> int64_t {
@@ -709,6 +701,28 @@ private:
         };
         api_.event_replay = [](atelier_module_ctx* c, int64_t after, atelier_str pattern, int64_t limit, atelier_event_fn fn, void* ud) -> int {
             return self(c)->replay(after, view(pattern), limit, fn, ud);
+        };
+        api_.event_query = [](atelier_module_ctx* c, const atelier_event_query* q, atelier_event_fn fn, void* ud,
+                              int64_t* total) -> int {
+            if (!q || !fn) return ATELIER_ERR_INVALID;
+            EventQuery eq;
+            eq.afterId = q->after_id;
+            eq.maxId = q->max_id;
+            eq.types = std::string(view(q->types));
+            eq.subject = std::string(view(q->subject));
+            eq.projectId = std::string(view(q->project_id));
+            eq.actorId = std::string(view(q->actor_id));
+            eq.actorType = std::string(view(q->actor_type));
+            eq.since = std::string(view(q->since));
+            eq.limit = q->limit;
+            eq.offset = q->offset;
+            eq.newestFirst = q->newest_first != 0;
+            return self(c)->query(eq, fn, ud, total);
+        };
+        api_.event_last_id = [](atelier_module_ctx* c) -> int64_t {
+            auto* h = self(c);
+            std::lock_guard lock(h->eventsMutex_);
+            return static_cast<int64_t>(h->events_.size());
         };
         api_.hook_register = [](atelier_module_ctx* c, atelier_str name, int32_t prio, atelier_hook_fn fn, void* ud) -> int {
             auto& hooks = self(c)->hooks_;
@@ -766,6 +780,34 @@ private:
         };
         api_.ops_record = [](atelier_module_ctx* c, atelier_str entry) -> int {
             self(c)->ops_.emplace_back(view(entry));
+            // Like the host: the module keeping the operations log gets it through this hook.
+            return self(c)->api_.hook_run(c, str("ops.record"), entry, nullptr, nullptr) == ATELIER_ERR_VETOED
+                       ? ATELIER_ERR_VETOED
+                       : ATELIER_OK;
+        };
+        api_.host_describe = [](atelier_module_ctx* c, atelier_str what, atelier_sink sink, void* sd) -> int {
+            auto* h = self(c);
+            std::string kind(view(what)), out;
+            if (kind == "summary") {
+                out = "{\"version\":\"fake\",\"startedAt\":\"\",\"port\":0,\"modulesRunning\":" +
+                      std::to_string(h->modules_.size()) + "}";
+            } else if (kind == "modules" || kind == "routes") {
+                auto list = makeArray();
+                if (kind == "routes") {
+                    for (auto& r : h->routes_) {
+                        auto o = makeObject();
+                        o->set("method", r.method);
+                        o->set("pattern", r.pattern.text());
+                        o->set("summary", r.summary);
+                        o->set("module", r.owner ? r.owner->id : std::string());
+                        list->add(o);
+                    }
+                }
+                out = toJson(list);
+            } else {
+                return ATELIER_ERR_INVALID;
+            }
+            sink(sd, out.data(), out.size());
             return ATELIER_OK;
         };
     }
@@ -781,6 +823,8 @@ private:
     std::map<atelier_websocket*, WsRoute*> wsOwner_;
     std::vector<std::unique_ptr<atelier_websocket>> sockets_;
     std::vector<Sub> subs_;
+    std::mutex eventsMutex_;
+    std::vector<Event> events_;  // the persisted log; id = position + 1
     std::vector<HookEntry> hooks_;
     std::vector<Timer> timers_;
     std::vector<std::string> ops_, logs_;

@@ -1,4 +1,4 @@
-// Queries over the operations log (host_ops_log) and validation of appended entries
+// Queries over the operations log (events_ops_log) and validation of appended entries
 // (OpenKit OpsLogEvent). No HTTP here.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace atelier::host {
+namespace atelier::events {
 
 struct OpsLogFilter {
     std::string since, level, status, source, search;
@@ -21,7 +21,11 @@ struct OpsLogFilter {
 std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const OpsLogFilter& f);
 int64_t lastOpsId(const Db& db);
 
+// Copies the optional `metadata` of a POST body (an object of at most 64 KiB) into `out`;
+// 400 VALIDATION_ERROR otherwise. Shared by activity entries and operations-log entries.
+void copyMetadata(const JsonObject& body, JsonObject& out);
+
 // Validates a POST /api/logs body and returns the entry to record.
 JsonObject validateOpsEntry(const JsonObject& body);
 
-}  // namespace atelier::host
+}  // namespace atelier::events

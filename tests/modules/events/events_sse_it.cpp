@@ -257,7 +257,7 @@ TEST(EventsSse, ReconnectWithLastEventIdReplaysWhatWasMissed) {
 }
 
 TEST(EventsSse, IdleConnectionGetsKeepAliveComments) {
-    TestServer server(withConfig(R"({"modules":{"config":{"host":{"sseKeepAliveMs":200}}}})"));
+    TestServer server(withConfig(R"({"modules":{"config":{"events":{"sseKeepAliveMs":200}}}})"));
     RawSse sse(server.port(), "/api/events");
     nextOfType(sse, "ops-log-history");
     int comments = 0;
@@ -273,7 +273,7 @@ TEST(EventsSse, IdleConnectionGetsKeepAliveComments) {
 TEST(EventsSse, BusyConnectionGetsNoKeepAliveComments) {
     // Keep-alive comments are for idle connections; one that gets messages needs none. (A
     // message every 10 ms against a 300 ms idle threshold leaves room for a loaded machine.)
-    TestServer server(withConfig(R"({"modules":{"config":{"host":{"sseKeepAliveMs":600}}}})"));
+    TestServer server(withConfig(R"({"modules":{"config":{"events":{"sseKeepAliveMs":600}}}})"));
     RawSse sse(server.port(), "/api/events");
     nextOfType(sse, "ops-log-history");
     std::atomic<bool> publishing{true};
@@ -321,7 +321,8 @@ TEST(EventsSse, JsonListUnlessEventStreamIsAccepted) {
 TEST(EventsSse, SlowClientIsCutOffFastClientIsNotAndResumeLosesNothing) {
     // A small per-client buffer so the test does not need gigabytes.
     // Two fan-out writers, so the parallel write path is held to the same ordering guarantees.
-    TestServer server(withConfig(R"({"streamBufferBytes":262144,"fanoutThreads":2})"));
+    TestServer server(
+        withConfig(R"({"streamBufferBytes":262144,"modules":{"config":{"events":{"fanoutThreads":2}}}})"));
     constexpr int kCount = 500;
     std::string pad(6000, 'p');
 

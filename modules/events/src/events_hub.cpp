@@ -1,15 +1,13 @@
 #include "events_hub.hpp"
 
-#include <atelier/util.hpp>
-
 #include <algorithm>
+#include <atelier/util.hpp>
 
 #include "activity_log.hpp"
 #include "events_logs.hpp"
 #include "fanout_pool.hpp"
-#include "host.hpp"
 
-namespace atelier::host {
+namespace atelier::events {
 
 using Clock = std::chrono::steady_clock;
 
@@ -31,39 +29,6 @@ bool SseCursor::parse(const std::string& text, SseCursor& out) {
     }
     out = c;
     return true;
-}
-
-std::vector<std::string> eventTopics(const StoredEvent& e) {
-    std::vector<std::string> t;
-    if (!e.ticketId.empty()) t.push_back("ticket:" + e.ticketId);
-    if (!e.projectId.empty() && e.ticketNumber > 0)
-        t.push_back("ticket:" + e.projectId + ":" + std::to_string(e.ticketNumber));
-    if (!e.projectId.empty()) t.push_back("project:" + e.projectId);
-    if (!e.commentId.empty()) t.push_back("comment:" + e.commentId);
-    if (!e.sessionId.empty()) t.push_back("session:" + e.sessionId);
-    if (e.payload.size() > 2 && e.payload[0] == '{') {
-        static const std::pair<const char*, const char*> keys[] = {
-            {"runId", "run"},          {"run_id", "run"},           {"sessionId", "session"},
-            {"session_id", "session"}, {"kombuseSessionId", "session"}, {"worktreeId", "worktree"},
-            {"agentId", "agent"},      {"agent_id", "agent"},       {"terminalId", "terminal"},
-            {"connectionId", "connection"}};
-        // Cheap pre-check before parsing the payload.
-        bool any = false;
-        for (auto& [k, r] : keys)
-            if (e.payload.find(k) != std::string::npos) any = true;
-        if (any) {
-            if (auto o = parseObject(e.payload)) {
-                for (auto& [k, r] : keys) {
-                    if (!o->has(k) || o->isNull(k)) continue;
-                    auto v = o->get(k);
-                    if (!v.isString() && !v.isInteger()) continue;
-                    std::string topic = std::string(r) + ":" + v.toString();
-                    if (std::find(t.begin(), t.end(), topic) == t.end()) t.push_back(topic);
-                }
-            }
-        }
-    }
-    return t;
 }
 
 std::string matchTopic(const std::set<std::string>& subscribed, const std::vector<std::string>& topics) {
@@ -100,8 +65,6 @@ bool validTopic(const std::string& topic) {
         if (c < 0x21 || c == 0x7f) return false;
     return true;
 }
-
-std::string wsTextFrame(std::string_view payload) { return encodeWebSocketFrame(0x1, payload); }
 
 namespace {
 std::string sseMessage(const std::string& id, const std::string& data) {
@@ -153,20 +116,10 @@ struct EventsHub::SseClient {
     Clock::time_point wroteAt{};          // last write (under the hub's mutex once registered)
 };
 
-namespace {
-std::shared_ptr<Connection> connectionOf(const atelier::Stream& s) {
-    atelier_stream* raw = s.raw();
-    if (!raw) return nullptr;
-    std::lock_guard lock(raw->mutex);
-    return raw->conn;
-}
-}  // namespace
-
 struct EventsHub::WsClient {
     uint64_t id = 0;
     std::string connectionId;
     atelier::WebSocket ws;
-    std::shared_ptr<Connection> conn;
     bool boards = false;
     int64_t bus = 0;                          // last bus event the fan-out considered for it
     std::map<std::string, int64_t> topics;    // Kombuse: topic -> last event id when subscribed
@@ -177,11 +130,11 @@ struct EventsHub::WsClient {
 // (or framed) once, plus rendered SSE runs shared by clients at the same cursor.
 struct EventsHub::Window {
     struct WsEvent {
-        std::shared_ptr<const StoredEvent> e;
+        std::shared_ptr<const Event> e;
         std::vector<std::string> topics;
         std::string json;
-        std::string boardsFrame;
-        std::map<std::string, std::string> frames;  // topic -> Kombuse frame
+        std::string boardsMessage;
+        std::map<std::string, std::string> messages;  // topic -> Kombuse message
     };
     std::vector<BusItem> items;                            // SSE bus messages
     std::vector<std::pair<int64_t, std::string>> entries;  // ops-log entries
@@ -211,8 +164,8 @@ struct SseCloseCtx {
     uint64_t id;
 };
 
-EventsHub::EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options)
-    : host_(host), module_(module), activity_(activity), options_(options) {}
+EventsHub::EventsHub(atelier::Module& module, ActivityLog& activity, OpsLog& ops, Options options)
+    : module_(module), activity_(activity), ops_(ops), options_(options) {}
 
 EventsHub::~EventsHub() { stop(); }
 
@@ -220,9 +173,8 @@ void EventsHub::start() {
     std::lock_guard lock(mutex_);
     if (started_) return;
     started_ = true;
-    deliveredBus_ = host_.bus().lastId();
+    deliveredBus_ = module_.lastEventId();
     deliveredOps_ = lastOpsId(module_.db());
-    budget_ = std::max<size_t>(host_.config().streamBufferBytes / 4, 16384);
     {
         std::lock_guard l(catchUpMutex_);
         catchUpStop_ = false;
@@ -235,8 +187,8 @@ void EventsHub::start() {
     if (!pool_) pool_ = std::make_unique<FanoutPool>(options_.fanoutThreads);
     window_ = std::make_unique<Window>();
     flushThread_ = std::thread([this] { flushLoop(); });
-    busSub_ = host_.bus().subscribeBatch([this](const auto& batch) { onBusBatch(batch); });
-    opsListener_ = host_.ops().addListener([this](const auto& batch) { onOpsBatch(batch); });
+    busSub_ = module_.subscribe("*", [this](const Event& e) { onBusEvent(e); });
+    opsListener_ = ops_.addListener([this](const auto& batch) { onOpsBatch(batch); });
 }
 
 void EventsHub::stop() {
@@ -246,8 +198,8 @@ void EventsHub::stop() {
         std::lock_guard lock(mutex_);
         if (!started_) return;
         started_ = false;
-        host_.bus().unsubscribeBatch(busSub_);
-        host_.ops().removeListener(opsListener_);
+        module_.unsubscribe(busSub_);
+        ops_.removeListener(opsListener_);
         sse.swap(sse_);
         ws.swap(ws_);
     }
@@ -278,7 +230,11 @@ size_t EventsHub::wsClients() const {
 
 // ------------------------------------------------------------------ SSE
 
-bool EventsHub::busItem(const StoredEvent& e, BusItem& out) {
+size_t EventsHub::budgetOf(const atelier::Stream& s) {
+    return std::max<size_t>(static_cast<size_t>(std::max<int64_t>(s.capacity(), 0)) / 4, 16384);
+}
+
+bool EventsHub::busItem(const Event& e, BusItem& out) {
     out.id = e.id;
     out.project = e.projectId;
     if (e.type == "activity") {
@@ -301,29 +257,27 @@ bool EventsHub::busItem(const StoredEvent& e, BusItem& out) {
 
 std::vector<EventsHub::BusItem> EventsHub::busItems(int64_t after, int64_t upTo, int64_t limit, bool* overflow) const {
     std::vector<BusItem> out;
-    std::string sql =
-        "SELECT id, event_type, project_id, payload FROM host_events WHERE id > ? AND event_type IN"
-        " ('activity', 'worktrees.changed')";
-    std::vector<Param> p{after};
-    if (upTo > 0) {
-        sql += " AND id <= ?";
-        p.emplace_back(upTo);
+    if (overflow) *overflow = false;
+    // Pages of the log (the host answers at most 10,000 events per query).
+    EventQuery q;
+    q.afterId = after;
+    q.maxId = upTo;
+    q.types = "activity,worktrees.changed";
+    while (true) {
+        int64_t want = limit - static_cast<int64_t>(out.size());
+        q.limit = std::min<int64_t>(want + 1, 10000);
+        auto rows = module_.queryEvents(q);
+        for (auto& e : rows) {
+            if (static_cast<int64_t>(out.size()) >= limit) {
+                if (overflow) *overflow = true;
+                return out;
+            }
+            BusItem item;
+            if (busItem(e, item)) out.push_back(std::move(item));
+            q.afterId = e.id;
+        }
+        if (static_cast<int64_t>(rows.size()) < q.limit) return out;
     }
-    sql += " ORDER BY id LIMIT ?";
-    p.emplace_back(limit + 1);
-    auto rows = module_.db().query(sql, p);
-    if (overflow) *overflow = static_cast<int64_t>(rows.size()) > limit;
-    for (auto& r : rows) {
-        if (static_cast<int64_t>(out.size()) >= limit) break;
-        StoredEvent e;
-        e.id = r.integer("id");
-        e.type = r.text("event_type");
-        e.projectId = r.text("project_id");
-        e.payload = r.text("payload");
-        BusItem item;
-        if (busItem(e, item)) out.push_back(std::move(item));
-    }
-    return out;
 }
 
 std::string EventsHub::renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
@@ -391,12 +345,21 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
         }
     }
 
+    auto* ctx = new SseCloseCtx{this, client->id};
+    client->stream = res.stream("text/event-stream", &EventsHub::sseClosedThunk, ctx);
+    if (!client->stream) {
+        delete ctx;
+        throw badRequest("An event stream needs a network client", "STREAM_UNAVAILABLE");
+    }
+    res.header("Cache-Control", "no-cache");
+    const size_t budget = budgetOf(client->stream);
+
     std::string lastEventId = req.header("last-event-id");
     if (lastEventId.empty()) lastEventId = req.query("lastEventId");
     SseCursor cursor;
     // A cursor from the future (another data directory, a forged id) is a fresh connection.
-    bool resume = !lastEventId.empty() && SseCursor::parse(lastEventId, cursor) && cursor.bus <= host_.bus().lastId() &&
-                  cursor.ops <= lastOpsId(module_.db());
+    bool resume = !lastEventId.empty() && SseCursor::parse(lastEventId, cursor) &&
+                  cursor.bus <= module_.lastEventId() && cursor.ops <= lastOpsId(module_.db());
 
     std::string initial;
     SseCursor at;
@@ -405,7 +368,7 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
         client->catchingUp = true;
     }
     if (!resume) {
-        auto snap = activity_.snapshot(options_.historyActivity, [this] { return host_.bus().lastId(); });
+        auto snap = activity_.snapshot(options_.historyActivity, [this] { return module_.lastEventId(); });
         at.bus = snap.busId;
         at.ops = lastOpsId(module_.db());
         OpsLogFilter f;
@@ -416,7 +379,8 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
             auto rows = queryOpsLog(module_.db(), f);
             // Keep the newest entries that fit the history budget.
             size_t bytes = 0, keepFrom = rows.size();
-            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget_) bytes += rows[--keepFrom].second.size();
+            while (keepFrom > 0 && bytes + rows[keepFrom - 1].second.size() < budget)
+                bytes += rows[--keepFrom].second.size();
             for (size_t i = keepFrom; i < rows.size(); ++i) opsEntries.push_back(std::move(rows[i].second));
         }
         auto payload = makeObject();
@@ -436,13 +400,6 @@ void EventsHub::openSse(atelier::Request& req, atelier::Response& res) {
         initial += sseMessage(id, historyMessage("ops-log-history", opsEntries));
     }
 
-    auto* ctx = new SseCloseCtx{this, client->id};
-    client->stream = res.stream("text/event-stream", &EventsHub::sseClosedThunk, ctx);
-    if (!client->stream) {
-        delete ctx;
-        throw badRequest("An event stream needs a network client", "STREAM_UNAVAILABLE");
-    }
-    res.header("Cache-Control", "no-cache");
     client->stream.write(initial);
     client->wroteAt = Clock::now();  // the initial write counts: no keep-alive right away
 
@@ -518,13 +475,13 @@ void EventsHub::catchUpLoop() {
 }
 
 bool EventsHub::catchUpStep(SseClient& c) {
-    auto conn = connectionOf(c.stream);
-    if (!conn) return false;  // not attached yet
-    if (conn->closed()) {
+    int64_t queued = c.stream.buffered();
+    if (queued < 0) {
         c.dead = true;
         return false;
     }
-    if (conn->buffered() > budget_) return false;  // let it drain
+    const size_t budget = budgetOf(c.stream);
+    if (static_cast<size_t>(queued) > budget) return false;  // let it drain
     // One page of each log, bounded in entries and bytes.
     bool busFull = false;
     auto items = busItems(c.bus, 0, options_.pageEntries, &busFull);
@@ -535,8 +492,8 @@ bool EventsHub::catchUpStep(SseClient& c) {
     auto ops = queryOpsLog(module_.db(), f);
     bool opsFull = static_cast<int64_t>(ops.size()) >= options_.pageEntries;
     size_t bytes = 0, nItems = 0, nOps = 0;
-    while (nItems < items.size() && bytes < budget_) bytes += items[nItems++].data.size() + 32;
-    while (nOps < ops.size() && bytes < budget_) bytes += ops[nOps++].second.size() + 48;
+    while (nItems < items.size() && bytes < budget) bytes += items[nItems++].data.size() + 32;
+    while (nOps < ops.size() && bytes < budget) bytes += ops[nOps++].second.size() + 48;
     if (nItems < items.size()) busFull = true;
     if (nOps < ops.size()) opsFull = true;
     items.resize(nItems);
@@ -596,11 +553,13 @@ void EventsHub::keepAlive(std::chrono::milliseconds idleFor) {
 
 // ------------------------------------------------------------------ fan-out
 
-void EventsHub::onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch) {
-    if (batch.empty()) return;
+void EventsHub::onBusEvent(const Event& e) {
+    auto copy = std::make_shared<const Event>(e);
     {
         std::lock_guard l(pendingMutex_);
-        pendingBus_.insert(pendingBus_.end(), batch.begin(), batch.end());
+        pendingBus_.push_back(std::move(copy));
+        // The flush thread is already awake (or lingering) when something was pending.
+        if (pendingBus_.size() > 1) return;
     }
     pendingCv_.notify_one();
 }
@@ -636,7 +595,7 @@ void EventsHub::flushLoop() {
         try {
             bool turnEnded = false;
             while (!turnEnded) {
-                std::vector<std::shared_ptr<const StoredEvent>> bus;
+                std::vector<std::shared_ptr<const Event>> bus;
                 std::vector<std::shared_ptr<const OpsEntry>> ops;
                 {
                     std::lock_guard l(pendingMutex_);
@@ -654,7 +613,7 @@ void EventsHub::flushLoop() {
     }
 }
 
-void EventsHub::appendToWindow(const std::vector<std::shared_ptr<const StoredEvent>>& batch,
+void EventsHub::appendToWindow(const std::vector<std::shared_ptr<const Event>>& batch,
                                const std::vector<std::shared_ptr<const OpsEntry>>& opsBatch) {
     auto& w = *window_;
     std::vector<BusItem> items;
@@ -670,7 +629,7 @@ void EventsHub::appendToWindow(const std::vector<std::shared_ptr<const StoredEve
     std::vector<Window::WsEvent> wsEvents;
     if (haveWs) {
         wsEvents.reserve(batch.size());
-        for (auto& e : batch) wsEvents.push_back(Window::WsEvent{e, eventTopics(*e), e->toJson(), {}, {}});
+        for (auto& e : batch) wsEvents.push_back(Window::WsEvent{e, eventTopics(*e), kombuseEventJson(*e), {}, {}});
     }
     // From here on every live client gets these from the window, so a client that joins now
     // starts after them (openSse and the catch-up read the log up to deliveredBus_/Ops_).
@@ -689,12 +648,13 @@ bool EventsHub::deliverGroup(size_t count) {
     auto& w = *window_;
     // Rendering and cursor updates happen here; the writes are collected and spread over the
     // fan-out threads at the end (still under the lock, so a client's messages keep their
-    // order and no client goes away mid-write).
+    // order and no client goes away mid-write). Neighbours that get the same bytes go to the
+    // host as one group write.
     struct Write {
         SseClient* sse = nullptr;
-        Connection* conn = nullptr;
-        const std::string* data = nullptr;
-        std::string own;
+        const std::string* data = nullptr;  // SSE: a shared rendered run
+        atelier_websocket* ws = nullptr;
+        std::vector<const std::string*> messages;  // WebSocket: one frame each
     };
     std::vector<Write> writes;
     writes.reserve(count);
@@ -729,7 +689,7 @@ bool EventsHub::deliverGroup(size_t count) {
                 last = LastRun{&it->second, busFrom, opsFrom, c.ops, busAfter, &c.projectId, &c.projectSlug};
             }
             if (!last.run->empty()) {
-                writes.push_back(Write{&c, nullptr, last.run, {}});
+                writes.push_back(Write{&c, last.run, nullptr, {}});
                 c.wroteAt = groupTime;
             }
         }
@@ -737,7 +697,7 @@ bool EventsHub::deliverGroup(size_t count) {
         c.ops = std::max(c.ops, w.lastOps);
     };
     auto visitWs = [&](WsClient& c) {
-        std::string out;
+        Write out{nullptr, nullptr, c.ws.raw(), {}};
         for (size_t i = Window::firstAfter(w.wsEvents, c.bus); i < w.wsEvents.size(); ++i) {
             auto& we = w.wsEvents[i];
             if (c.boards) {
@@ -746,30 +706,29 @@ bool EventsHub::deliverGroup(size_t count) {
                     auto sub = c.projects.find(project);
                     if (sub == c.projects.end() || we.e->id <= sub->second) continue;
                 }
-                if (we.boardsFrame.empty()) {
+                if (we.boardsMessage.empty()) {
                     std::string payload = we.e->payload.empty() ? "{}" : we.e->payload;
-                    std::string msg = "{\"type\":" + atelier::toJson(we.e->type) + ",\"data\":" + payload +
-                                      ",\"projectId\":" + (project.empty() ? "null" : atelier::toJson(project)) +
-                                      ",\"eventId\":" + std::to_string(we.e->id) +
-                                      ",\"timestamp\":" + atelier::toJson(we.e->createdAt) + "}";
-                    we.boardsFrame = wsTextFrame(msg);
+                    we.boardsMessage = "{\"type\":" + atelier::toJson(we.e->type) + ",\"data\":" + payload +
+                                       ",\"projectId\":" + (project.empty() ? "null" : atelier::toJson(project)) +
+                                       ",\"eventId\":" + std::to_string(we.e->id) +
+                                       ",\"timestamp\":" + atelier::toJson(we.e->createdAt) + "}";
                 }
-                out += we.boardsFrame;
+                out.messages.push_back(&we.boardsMessage);
             } else {
                 if (c.topics.empty()) continue;
                 std::string topic = matchTopic(c.topics, we.topics, we.e->id);
                 if (topic.empty()) continue;
-                auto it = we.frames.find(topic);
-                if (it == we.frames.end())
-                    it = we.frames
-                             .emplace(topic, wsTextFrame("{\"type\":\"event\",\"topic\":" + atelier::toJson(topic) +
-                                                         ",\"event\":" + we.json + "}"))
+                auto it = we.messages.find(topic);
+                if (it == we.messages.end())
+                    it = we.messages
+                             .emplace(topic, "{\"type\":\"event\",\"topic\":" + atelier::toJson(topic) +
+                                                 ",\"event\":" + we.json + "}")
                              .first;
-                out += it->second;
+                out.messages.push_back(&it->second);
             }
         }
         c.bus = std::max(c.bus, w.lastBus);
-        if (!out.empty()) writes.push_back(Write{nullptr, c.conn.get(), nullptr, std::move(out)});
+        if (!out.messages.empty()) writes.push_back(std::move(out));
     };
     for (size_t visited = 0; visited < count;) {
         if (!turnInWs_) {
@@ -794,12 +753,35 @@ bool EventsHub::deliverGroup(size_t count) {
         }
         ++visited;
     }
-    pool_->run(writes.size(), [&](size_t i) {
-        auto& wr = writes[i];
-        if (wr.sse) {
-            if (!wr.sse->stream.write(*wr.data)) wr.sse->dead = true;
-        } else {
-            wr.conn->write(wr.own);
+    // Each fan-out thread takes a contiguous share and sends every run of equal neighbours
+    // with one group call.
+    const size_t shares = std::min<size_t>(static_cast<size_t>(pool_->threads()), writes.size());
+    const auto& host = module_.host();
+    pool_->run(shares, [&](size_t share) {
+        size_t from = writes.size() * share / shares, to = writes.size() * (share + 1) / shares;
+        std::vector<atelier_stream*> streams;
+        std::vector<atelier_websocket*> sockets;
+        std::vector<int> statuses;
+        std::vector<std::string_view> messages;
+        for (size_t i = from; i < to;) {
+            size_t j = i + 1;
+            if (writes[i].sse) {
+                while (j < to && writes[j].sse && writes[j].data == writes[i].data) ++j;
+                streams.clear();
+                for (size_t k = i; k < j; ++k) streams.push_back(writes[k].sse->stream.raw());
+                statuses.assign(streams.size(), ATELIER_OK);
+                host.writeStreams(streams.data(), streams.size(), *writes[i].data, statuses.data());
+                for (size_t k = i; k < j; ++k)
+                    if (statuses[k - i] != ATELIER_OK) writes[k].sse->dead = true;
+            } else {
+                while (j < to && writes[j].ws && writes[j].messages == writes[i].messages) ++j;
+                sockets.clear();
+                for (size_t k = i; k < j; ++k) sockets.push_back(writes[k].ws);
+                messages.clear();
+                for (auto* m : writes[i].messages) messages.emplace_back(*m);
+                host.sendWebSockets(sockets.data(), sockets.size(), messages);
+            }
+            i = j;
         }
     });
     return turnEnded;
@@ -824,7 +806,7 @@ bool EventsHub::trimWindow() {
 
 // ------------------------------------------------------------------ WebSockets
 
-void EventsHub::sendJson(WsClient& c, const JsonObject& o) { c.conn->sendFrame(1, atelier::toJson(o)); }
+void EventsHub::sendJson(WsClient& c, const JsonObject& o) { c.ws.sendText(atelier::toJson(o)); }
 
 void EventsHub::sendError(WsClient& c, const std::string& message) {
     auto o = makeObject();
@@ -851,7 +833,7 @@ bool EventsHub::runMessageHook(WsClient& c, const std::string& type, const JsonO
     if (auto replies = out->getArray("replies")) {
         for (size_t i = 0; i < replies->size(); ++i) {
             auto v = replies->get(static_cast<unsigned>(i));
-            c.conn->sendFrame(1, v.isString() ? v.extract<std::string>() : atelier::toJson(v));
+            c.ws.sendText(v.isString() ? v.extract<std::string>() : atelier::toJson(v));
         }
     }
     return true;
@@ -875,7 +857,7 @@ void EventsHub::handleKombuse(WsClient& c, std::string_view data) {
                                         ": expected \"resource:id\" or \"*\"");
             list.push_back(v.extract<std::string>());
         }
-        int64_t since = host_.bus().lastId();
+        int64_t since = module_.lastEventId();
         {
             std::lock_guard lock(mutex_);
             for (auto& t : list) {
@@ -910,7 +892,7 @@ void EventsHub::handleBoards(WsClient& c, std::string_view data) {
             payload->get("projectId").toString().empty() || payload->get("projectId").toString().size() > 200)
             return sendError(c, "Invalid " + type + " message: payload.projectId is required");
         std::string project = payload->get("projectId").toString();
-        int64_t since = host_.bus().lastId();
+        int64_t since = module_.lastEventId();
         {
             std::lock_guard lock(mutex_);
             if (type == "subscribe") c.projects.emplace(project, since);
@@ -936,7 +918,6 @@ void EventsHub::wsOpen(const atelier::WebSocket& ws, bool boards) {
     c->id = nextId_.fetch_add(1) + 1;
     c->connectionId = "ws-" + std::to_string(c->id);
     c->ws = ws;  // retained until close
-    c->conn = ws.raw()->conn;
     c->boards = boards;
     std::lock_guard lock(mutex_);
     c->bus = deliveredBus_;
@@ -984,4 +965,4 @@ atelier::WsHandlers EventsHub::handlers(bool boards) {
 atelier::WsHandlers EventsHub::kombuseHandlers() { return handlers(false); }
 atelier::WsHandlers EventsHub::boardsHandlers() { return handlers(true); }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

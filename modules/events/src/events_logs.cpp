@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace atelier::host {
+namespace atelier::events {
 
 namespace {
 std::string likeEscape(const std::string& s) {
@@ -19,7 +19,7 @@ std::string likeEscape(const std::string& s) {
 }  // namespace
 
 std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const OpsLogFilter& f) {
-    std::string sql = "SELECT id, entry FROM host_ops_log WHERE 1=1";
+    std::string sql = "SELECT id, entry FROM events_ops_log WHERE 1=1";
     std::vector<Param> p;
     if (!f.since.empty()) {
         sql += " AND created_at > ?";
@@ -67,8 +67,18 @@ std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const Ops
 }
 
 int64_t lastOpsId(const Db& db) {
-    auto r = db.one("SELECT COALESCE(MAX(id), 0) AS id FROM host_ops_log");
+    auto r = db.one("SELECT COALESCE(MAX(id), 0) AS id FROM events_ops_log");
     return r ? r->integer("id") : 0;
+}
+
+void copyMetadata(const JsonObject& body, JsonObject& out) {
+    if (!has(body, "metadata")) return;
+    auto v = body->get("metadata");
+    if (v.type() != typeid(JsonObject))
+        throw badRequest("metadata must be an object", "VALIDATION_ERROR", {{"metadata", "must be an object"}});
+    if (atelier::toJson(v).size() > 65536)
+        throw badRequest("metadata is too large (64 KiB at most)", "VALIDATION_ERROR", {{"metadata", "must be at most 64 KiB"}});
+    out->set("metadata", v);
 }
 
 JsonObject validateOpsEntry(const JsonObject& body) {
@@ -95,16 +105,8 @@ JsonObject validateOpsEntry(const JsonObject& body) {
         std::string v = boundedString(body, key, 200, false);
         if (has(body, key)) out->set(key, v);
     }
-    if (has(body, "metadata")) {
-        auto v = body->get("metadata");
-        if (v.type() != typeid(JsonObject))
-            throw badRequest("metadata must be an object", "VALIDATION_ERROR", {{"metadata", "must be an object"}});
-        if (atelier::toJson(v).size() > 65536)
-            throw badRequest("metadata is too large (64 KiB at most)", "VALIDATION_ERROR",
-                             {{"metadata", "must be at most 64 KiB"}});
-        out->set("metadata", v);
-    }
+    copyMetadata(body, out);
     return out;
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

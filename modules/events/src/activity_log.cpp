@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
-namespace atelier::host {
+#include "events_logs.hpp"
+
+namespace atelier::events {
 
 namespace {
 const char* kCategories[] = {"agent", "worktree", "system"};
@@ -17,15 +19,7 @@ bool oneOf(const std::string& v, const char* (&list)[N]) {
 
 }  // namespace
 
-ActivityLog::ActivityLog(const atelier::Module& module) : module_(module) {
-    auto db = module_.db();
-    db.exec(
-        "CREATE TABLE IF NOT EXISTS host_activity (id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE,"
-        " event_id INTEGER, created_at TEXT NOT NULL, category TEXT NOT NULL, type TEXT NOT NULL,"
-        " severity TEXT NOT NULL, entry TEXT NOT NULL)");
-    db.exec("CREATE INDEX IF NOT EXISTS host_activity_created ON host_activity(created_at)");
-    db.exec("CREATE INDEX IF NOT EXISTS host_activity_event ON host_activity(event_id)");
-}
+ActivityLog::ActivityLog(const atelier::Module& module) : module_(module) {}
 
 JsonObject ActivityLog::validate(const JsonObject& body) {
     auto out = makeObject();
@@ -54,15 +48,7 @@ JsonObject ActivityLog::validate(const JsonObject& body) {
         std::string v = boundedString(body, key, max, false);
         if (has(body, key)) out->set(key, v);
     }
-    if (has(body, "metadata")) {
-        auto v = body->get("metadata");
-        if (v.type() != typeid(JsonObject))
-            throw badRequest("metadata must be an object", "VALIDATION_ERROR", {{"metadata", "must be an object"}});
-        if (atelier::toJson(v).size() > 65536)
-            throw badRequest("metadata is too large (64 KiB at most)", "VALIDATION_ERROR",
-                             {{"metadata", "must be at most 64 KiB"}});
-        out->set("metadata", v);
-    }
+    copyMetadata(body, out);
     return out;
 }
 
@@ -81,14 +67,15 @@ JsonObject ActivityLog::add(JsonObject entry) {
     e.payload = json;
     int64_t eventId = module_.publish(e);
     module_.db().exec(
-        "INSERT INTO host_activity (uid, event_id, created_at, category, type, severity, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events_activity (uid, event_id, created_at, category, type, severity, entry) VALUES (?, ?, ?, ?, "
+        "?, ?, ?)",
         {uid, eventId, stored->getValue<std::string>("timestamp"), stored->getValue<std::string>("category"),
          stored->getValue<std::string>("type"), stored->getValue<std::string>("severity"), json});
     return stored;
 }
 
 std::vector<std::string> ActivityLog::query(const std::string& since, const std::string& category, int64_t limit) const {
-    std::string sql = "SELECT entry FROM host_activity WHERE 1=1";
+    std::string sql = "SELECT entry FROM events_activity WHERE 1=1";
     std::vector<Param> p;
     if (!since.empty()) {
         sql += " AND created_at > ?";
@@ -111,18 +98,18 @@ ActivityLog::Snapshot ActivityLog::snapshot(int64_t limit, const std::function<i
     std::lock_guard lock(writeMutex_);
     s.busId = lastBusId();
     for (auto& r : module_.db().query(
-             "SELECT entry FROM host_activity WHERE event_id <= ? ORDER BY event_id DESC LIMIT ?", {s.busId, limit}))
+             "SELECT entry FROM events_activity WHERE event_id <= ? ORDER BY event_id DESC LIMIT ?", {s.busId, limit}))
         s.entries.push_back(r.text("entry"));
     std::reverse(s.entries.begin(), s.entries.end());
     return s;
 }
 
 RetentionImpact ActivityLog::impact(std::optional<double> retentionDays, std::optional<double> maxSizeMB) const {
-    return retentionImpact(module_.db(), "host_activity", retentionDays, maxSizeMB);
+    return retentionImpact(module_.db(), "events_activity", retentionDays, maxSizeMB);
 }
 
 RetentionImpact ActivityLog::sweep(std::optional<double> retentionDays, std::optional<double> maxSizeMB) const {
-    return retentionSweep(module_.db(), "host_activity", retentionDays, maxSizeMB);
+    return retentionSweep(module_.db(), "events_activity", retentionDays, maxSizeMB);
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

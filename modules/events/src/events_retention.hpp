@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace atelier::host {
+namespace atelier::events {
 
 struct RetentionImpact {
     int64_t entriesToRemove = 0;
@@ -30,4 +30,4 @@ std::string isoDaysAgo(double days);
 // Whether `s` starts like an ISO 8601 date-time (YYYY-MM-DD, optional time part).
 bool looksLikeIsoTime(const std::string& s);
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -1,8 +1,11 @@
 // The operations log: HTTP request traces and command executions. Entries are queued and
 // written in batches (one transaction per batch) by a background thread, then delivered to
-// live listeners (SSE) in id order. Secrets are redacted before anything is stored.
+// live listeners (SSE) in id order. Secrets are redacted before anything is stored. Entries
+// arrive through the host hooks "ops.record" (any module's ops_record) and
+// "http.request_finished" (traced here as `source: http`).
 #pragma once
 
+#include <atelier/sdk.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -13,13 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage.hpp"
-
-namespace Poco::JSON {
-class Object;
-}
-
-namespace atelier::host {
+namespace atelier::events {
 
 struct OpsEntry {
     int64_t id = 0;
@@ -29,7 +26,7 @@ struct OpsEntry {
 class OpsLog {
 public:
     using Listener = std::function<void(const std::vector<std::shared_ptr<const OpsEntry>>&)>;
-    explicit OpsLog(Storage& storage);
+    explicit OpsLog(const atelier::Module& module);
     ~OpsLog();
     void start();
     void stop();
@@ -45,6 +42,10 @@ public:
     // Blocks until everything queued so far is written (tests and shutdown).
     void flush();
 
+    // The trace of a finished request from the host's "http.request_finished" payload; null
+    // for requests that are not traced (outside /api, health, reads of the logs themselves).
+    static std::unique_ptr<Poco::JSON::Object> traceEntry(const Poco::JSON::Object& finished);
+
     static std::string redact(const std::string& text);
     // Brings an entry to the OpenKit OpsLogEvent shape: level debug|info|warning|error,
     // status a word, HTTP traces' request/response fields under `metadata`, command
@@ -59,7 +60,7 @@ private:
         std::shared_ptr<std::promise<std::shared_ptr<const OpsEntry>>> done;
     };
     void writeBatch(std::vector<Item>& batch);
-    Storage& storage_;
+    const atelier::Module& module_;
     std::mutex mutex_;
     std::condition_variable cv_, flushedCv_;
     std::deque<Item> queue_;
@@ -73,4 +74,4 @@ private:
     int64_t nextListener_ = 0;
 };
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace atelier::host {
+namespace atelier::events {
 
 namespace {
 // ?1 = cutoff (ISO, or NULL), ?2 = max bytes (or NULL).
@@ -80,4 +80,4 @@ RetentionImpact retentionSweep(const Db& db, const std::string& table, std::opti
     return r;
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

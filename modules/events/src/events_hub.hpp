@@ -9,27 +9,24 @@
 #pragma once
 
 #include <atelier/sdk.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "event_bus.hpp"
+#include "kombuse_events.hpp"
 #include "ops_log.hpp"
 
-namespace atelier::host {
+namespace atelier::events {
 
-class Host;
 class ActivityLog;
-class Connection;
 class FanoutPool;
 
 struct SseCursor {
@@ -39,11 +36,6 @@ struct SseCursor {
     std::string str() const { return std::to_string(bus) + ":" + std::to_string(ops); }
 };
 
-// Topics an event is published under on `/ws` (besides "*"): ticket:<id>,
-// ticket:<projectId>:<number>, project:<id>, comment:<id>, session:<id>, and from the
-// payload run:<runId>, session:<sessionId>, worktree:<worktreeId>, agent:<agentId>,
-// terminal:<terminalId>, connection:<connectionId>.
-std::vector<std::string> eventTopics(const StoredEvent& e);
 // Whether a client topic (exact, "*", or "resource:*") selects an event topic list; returns
 // the topic to report, or empty.
 std::string matchTopic(const std::set<std::string>& subscribed, const std::vector<std::string>& topics);
@@ -52,8 +44,6 @@ std::string matchTopic(const std::set<std::string>& subscribed, const std::vecto
 std::string matchTopic(const std::map<std::string, int64_t>& subscribed, const std::vector<std::string>& topics,
                        int64_t eventId);
 bool validTopic(const std::string& topic);
-// One unmasked server WebSocket text frame.
-std::string wsTextFrame(std::string_view payload);
 
 class EventsHub {
 public:
@@ -64,7 +54,7 @@ public:
         int64_t flushMs = 10;       // coalescing window under load
         int fanoutThreads = 1;      // threads writing one flush to the clients (the flush thread included)
     };
-    EventsHub(Host& host, atelier::Module& module, ActivityLog& activity, Options options);
+    EventsHub(atelier::Module& module, ActivityLog& activity, OpsLog& ops, Options options);
     ~EventsHub();
     void start();
     void stop();
@@ -97,10 +87,10 @@ private:
     // flush to everyone and then its position in the next one), and a client gets at most
     // one write per `flushMs`.
     struct Window;
-    void onBusBatch(const std::vector<std::shared_ptr<const StoredEvent>>& batch);
+    void onBusEvent(const Event& e);
     void onOpsBatch(const std::vector<std::shared_ptr<const OpsEntry>>& batch);
     void flushLoop();
-    void appendToWindow(const std::vector<std::shared_ptr<const StoredEvent>>& bus,
+    void appendToWindow(const std::vector<std::shared_ptr<const Event>>& bus,
                         const std::vector<std::shared_ptr<const OpsEntry>>& ops);
     // Visits up to `count` clients from where the last call stopped; true when the turn ended.
     bool deliverGroup(size_t count);
@@ -112,7 +102,7 @@ private:
     void catchUpLoop();
     bool catchUpStep(SseClient& c);
     std::vector<BusItem> busItems(int64_t after, int64_t upTo, int64_t limit, bool* overflow) const;
-    static bool busItem(const StoredEvent& e, BusItem& out);
+    static bool busItem(const Event& e, BusItem& out);
     std::string renderBus(const std::vector<BusItem>& items, size_t from, int64_t ops, const std::string& projectId,
                           const std::string& projectSlug) const;
     static std::string renderOps(const std::vector<std::pair<int64_t, std::string>>& entries, size_t from, int64_t bus);
@@ -128,9 +118,9 @@ private:
 
     static void sseClosedThunk(void* ud, atelier_stream* stream);
 
-    Host& host_;
     atelier::Module& module_;
     ActivityLog& activity_;
+    OpsLog& ops_;
     Options options_;
 
     mutable std::mutex mutex_;  // clients, cursors, fan-out
@@ -141,22 +131,24 @@ private:
     std::atomic<uint64_t> nextId_{0};
     int64_t busSub_ = 0, opsListener_ = 0;
     bool started_ = false;
-    size_t budget_ = 1 << 20;  // bytes a replay page may add to a client's buffer
+    // Bytes a replay page may add to a client's buffer: a quarter of what the host buffers
+    // per client (stream_buffered's capacity), so a page never gets a client cut off.
+    static size_t budgetOf(const atelier::Stream& s);
     std::mutex catchUpMutex_;
     std::condition_variable catchUpCv_;
     bool catchUpStop_ = false;
     std::thread catchUpThread_;
     std::mutex pendingMutex_;
     std::condition_variable pendingCv_;
-    std::vector<std::shared_ptr<const StoredEvent>> pendingBus_;
+    std::vector<std::shared_ptr<const Event>> pendingBus_;
     std::vector<std::shared_ptr<const OpsEntry>> pendingOps_;
     bool flushStop_ = false;
     std::thread flushThread_;
     std::unique_ptr<Window> window_;  // the flush thread's
     uint64_t turnSse_ = 0;            // last SSE client visited in this turn
-    atelier_websocket* turnWs_ = nullptr;
+    atelier_websocket* turnWs_ = nullptr;  // last WebSocket client visited in this turn
     bool turnInWs_ = false;  // past the SSE clients, walking the WebSocket ones
     std::unique_ptr<FanoutPool> pool_;
 };
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace atelier::host {
+namespace atelier::events {
 
 FanoutPool::FanoutPool(int threads) : threads_(static_cast<size_t>(std::max(threads, 1))) {
     for (size_t i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { work(i); });
@@ -64,4 +64,4 @@ void FanoutPool::work(size_t index) {
     }
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

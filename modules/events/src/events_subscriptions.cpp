@@ -2,21 +2,15 @@
 
 #include <atelier/util.hpp>
 
-namespace atelier::host {
+namespace atelier::events {
 
 namespace {
 const char* kSelect =
     "SELECT id, subscriber_id, event_type, project_id, last_processed_event_id, created_at, updated_at"
-    " FROM host_subscriptions";
+    " FROM events_subscriptions";
 }
 
-SubscriptionStore::SubscriptionStore(const atelier::Module& module, EventBus& bus) : module_(module), bus_(bus) {
-    module_.db().exec(
-        "CREATE TABLE IF NOT EXISTS host_subscriptions (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " subscriber_id TEXT NOT NULL, event_type TEXT NOT NULL, project_id TEXT NOT NULL DEFAULT '',"
-        " last_processed_event_id INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-        " UNIQUE(subscriber_id, event_type, project_id))");
-}
+SubscriptionStore::SubscriptionStore(const atelier::Module& module) : module_(module) {}
 
 JsonObject SubscriptionStore::toJson(const Row& r) {
     auto o = makeObject();
@@ -56,13 +50,12 @@ std::pair<JsonObject, bool> SubscriptionStore::create(const std::string& subscri
             return;
         }
         std::string now = nowIso();
-        auto id =
-            tx.one(
-                  "INSERT INTO host_subscriptions (subscriber_id, event_type, project_id, last_processed_event_id,"
-                  " created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING id",
-                  {subscriberId, eventType, projectId, now, now})
-                ->integer("id");
-        result = toJson(*tx.one(std::string(kSelect) + " WHERE id = ?", {id}));
+        auto r = tx.one(
+            "INSERT INTO events_subscriptions (subscriber_id, event_type, project_id, last_processed_event_id, "
+            "created_at,"
+            " updated_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING id",
+            {subscriberId, eventType, projectId, now, now});
+        result = toJson(*tx.one(std::string(kSelect) + " WHERE id = ?", {r->integer("id")}));
         created = true;
     });
     return {result, created};
@@ -74,14 +67,14 @@ JsonObject SubscriptionStore::get(int64_t id) const {
     return toJson(*r);
 }
 
-std::vector<StoredEvent> SubscriptionStore::pending(const JsonObject& s, int64_t limit) const {
+std::vector<Event> SubscriptionStore::pending(const JsonObject& s, int64_t limit) const {
     std::string type = s->getValue<std::string>("event_type");
     std::string project = s->isNull("project_id") ? std::string() : s->getValue<std::string>("project_id");
     int64_t cursor = s->getValue<int64_t>("last_processed_event_id");
-    std::vector<StoredEvent> out;
+    std::vector<Event> out;
     // Page through the log by type; filter the project here (the bus query has no project).
     while (static_cast<int64_t>(out.size()) < limit) {
-        auto page = bus_.after(cursor, type, 500);
+        auto page = module_.replay(cursor, type, 500);
         if (page.empty()) break;
         for (auto& e : page) {
             cursor = e.id;
@@ -96,17 +89,17 @@ std::vector<StoredEvent> SubscriptionStore::pending(const JsonObject& s, int64_t
 
 JsonObject SubscriptionStore::acknowledge(int64_t id, int64_t lastEventId) {
     get(id);
-    if (lastEventId > bus_.lastId())
+    if (lastEventId > module_.lastEventId())
         throw badRequest("last_event_id is beyond the last event", "VALIDATION_ERROR",
                          {{"last_event_id", "must not exceed the id of the last event"}});
-    module_.db().exec("UPDATE host_subscriptions SET last_processed_event_id = ?, updated_at = ? WHERE id = ?",
+    module_.db().exec("UPDATE events_subscriptions SET last_processed_event_id = ?, updated_at = ? WHERE id = ?",
                       {lastEventId, nowIso(), id});
     return get(id);
 }
 
 void SubscriptionStore::remove(int64_t id) {
-    auto r = module_.db().exec("DELETE FROM host_subscriptions WHERE id = ?", {id});
+    auto r = module_.db().exec("DELETE FROM events_subscriptions WHERE id = ?", {id});
     if (r.changes == 0) throw notFound("Subscription not found", "SUBSCRIPTION_NOT_FOUND");
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -1,5 +1,5 @@
-// The OpenKit activity feed, host-owned: entries persisted in host_activity and published on
-// the bus as `activity` events (the SSE stream's live `activity` messages). No HTTP here.
+// The OpenKit activity feed: entries persisted in events_activity and published on the bus as
+// `activity` events (the SSE stream's live `activity` messages). No HTTP here.
 #pragma once
 
 #include <atelier/sdk.hpp>
@@ -11,7 +11,7 @@
 
 #include "events_retention.hpp"
 
-namespace atelier::host {
+namespace atelier::events {
 
 class ActivityLog {
 public:
@@ -43,4 +43,4 @@ private:
     mutable std::mutex writeMutex_;  // publish + insert are atomic with respect to snapshot()
 };
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -307,7 +307,7 @@ TEST(EventsApi, RetentionImpactPreviewsWithoutDeleting) {
 
 TEST(EventsApi, RetentionSweepRemovesOldAndOversizedEntries) {
     TestServer s(withConfig(
-        R"({"activity":{"retentionDays":7},"modules":{"config":{"host":{"retentionSweepMs":200,"activityMaxSizeMB":0.002}}}})"));
+        R"({"modules":{"config":{"events":{"activityRetentionDays":7,"retentionSweepMs":200,"activityMaxSizeMB":0.002}}}})"));
     ASSERT_EQ(s.post("/api/activity", activityBody("ancient", "agent", ",\"timestamp\":\"" + isoDaysAgo(30) + "\"")).status, 200);
     for (int i = 0; i < 30; ++i) ASSERT_EQ(s.post("/api/activity", activityBody("r" + std::to_string(i))).status, 200);
     // Wait for a sweep after the last post: no expired entry, and within the size cap.

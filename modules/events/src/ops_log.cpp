@@ -6,16 +6,9 @@
 #include <regex>
 #include <string_view>
 
-namespace atelier::host {
+namespace atelier::events {
 
-OpsLog::OpsLog(Storage& storage) : storage_(storage) {
-    storage_.run(nullptr,
-                 "CREATE TABLE IF NOT EXISTS host_ops_log (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,"
-                 " level TEXT NOT NULL, source TEXT NOT NULL, status TEXT, message TEXT NOT NULL, entry TEXT NOT NULL)",
-                 nullptr, 0, nullptr, nullptr, nullptr);
-    storage_.run(nullptr, "CREATE INDEX IF NOT EXISTS host_ops_log_created ON host_ops_log(created_at)", nullptr, 0, nullptr,
-                 nullptr, nullptr);
-}
+OpsLog::OpsLog(const atelier::Module& module) : module_(module) {}
 
 OpsLog::~OpsLog() { stop(); }
 
@@ -192,45 +185,38 @@ void OpsLog::flush() {
 void OpsLog::writeBatch(std::vector<Item>& batch) {
     std::vector<std::shared_ptr<const OpsEntry>> written;
     std::vector<std::shared_ptr<const OpsEntry>> results(batch.size());
-    storage_.transaction([&](void* txn) {
-        for (size_t bi = 0; bi < batch.size(); ++bi) {
-            Poco::JSON::Object::Ptr o = batch[bi].object ? Poco::JSON::Object::Ptr(new Poco::JSON::Object(std::move(*batch[bi].object)))
-                                                        : parseObject(batch[bi].json);
-            if (!o) continue;
-            normalize(*o);
-            std::string created = o->optValue<std::string>("timestamp", nowIso());
-            o->set("timestamp", created);
-            std::string level = o->optValue<std::string>("level", "info");
-            std::string source = o->optValue<std::string>("source", "host");
-            std::string status = o->has("status") ? o->get("status").toString() : std::string();
-            std::string message = o->optValue<std::string>("message", "");
-            std::string entry = redact(atelier::toJson(o));
-            atelier_value params[6]{};
-            std::string* texts[] = {&created, &level, &source, &status, &message, &entry};
-            for (int i = 0; i < 6; ++i) {
-                params[i].type = ATELIER_VALUE_TEXT;
-                params[i].s = atelier_str{texts[i]->data(), texts[i]->size()};
+    try {
+        module_.db().transaction([&](const Db& tx) {
+            for (size_t bi = 0; bi < batch.size(); ++bi) {
+                Poco::JSON::Object::Ptr o =
+                    batch[bi].object ? Poco::JSON::Object::Ptr(new Poco::JSON::Object(std::move(*batch[bi].object)))
+                                     : parseObject(batch[bi].json);
+                if (!o) continue;
+                normalize(*o);
+                std::string created = o->optValue<std::string>("timestamp", nowIso());
+                o->set("timestamp", created);
+                std::string status = o->has("status") ? o->get("status").toString() : std::string();
+                std::string entry = redact(atelier::toJson(o));
+                auto row = tx.one(
+                    "INSERT INTO events_ops_log (created_at, level, source, status, message, entry) VALUES (?, ?, ?, "
+                    "?, ?, ?)"
+                    " RETURNING id",
+                    {created, o->optValue<std::string>("level", "info"), o->optValue<std::string>("source", "host"),
+                     status.empty() ? Param(nullptr) : Param(status), o->optValue<std::string>("message", ""), entry});
+                if (!row) continue;
+                auto e = std::make_shared<OpsEntry>();
+                e->id = row->integer("id");
+                // Put the id first in the delivered object.
+                e->json = "{\"id\":" + std::to_string(e->id) + "," + entry.substr(1);
+                results[bi] = e;
+                written.push_back(std::move(e));
             }
-            if (status.empty()) params[3].type = ATELIER_VALUE_NULL;
-            auto readId = [](void* ud, size_t n, const atelier_str*, const atelier_value* v) -> int {
-                if (n > 0) *static_cast<int64_t*>(ud) = v[0].i;
-                return 0;
-            };
-            int64_t id = 0;
-            if (storage_.run(txn,
-                             "INSERT INTO host_ops_log (created_at, level, source, status, message, entry)"
-                             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                             params, 6, readId, &id, nullptr) != ATELIER_OK)
-                continue;
-            auto e = std::make_shared<OpsEntry>();
-            e->id = id;
-            // Put the id first in the delivered object.
-            e->json = "{\"id\":" + std::to_string(e->id) + "," + entry.substr(1);
-            results[bi] = e;
-            written.push_back(std::move(e));
-        }
-        return ATELIER_OK;
-    });
+        });
+    } catch (const std::exception& ex) {
+        module_.host().warn(std::string("operations log: a batch could not be written: ") + ex.what());
+        written.clear();
+        std::fill(results.begin(), results.end(), nullptr);
+    }
     for (size_t bi = 0; bi < batch.size(); ++bi)
         if (batch[bi].done) batch[bi].done->set_value(results[bi]);
     if (written.empty()) return;
@@ -245,6 +231,52 @@ void OpsLog::writeBatch(std::vector<Item>& batch) {
         } catch (...) {
         }
     }
+}
+
+std::unique_ptr<Poco::JSON::Object> OpsLog::traceEntry(const Poco::JSON::Object& f) {
+    auto text = [&](const char* k) {
+        return f.has(k) && f.get(k).isString() ? f.getValue<std::string>(k) : std::string();
+    };
+    std::string method = text("method"), path = text("path");
+    if (path.rfind("/api/", 0) != 0 || path == "/api/health") return nullptr;
+    if (method == "GET" && (path == "/api/logs" || path == "/api/activity")) return nullptr;
+    int status = f.has("status") && f.get("status").isInteger() ? f.getValue<int>("status") : 0;
+    auto o = std::make_unique<Poco::JSON::Object>(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("level", status >= 500 ? "error" : (status >= 400 ? "warn" : "info"));
+    o->set("source", "http");
+    o->set("message", method + " " + path + " " + std::to_string(status));
+    o->set("method", method);
+    o->set("path", path);
+    if (!text("query").empty()) o->set("query", redact(text("query")));
+    o->set("status", status);
+    if (f.has("durationMs")) o->set("durationMs", f.get("durationMs"));
+    o->set("requestId", text("requestId"));
+    // Bodies: textual ones bounded to 2 KiB (redacted when written), others only noted.
+    auto payload = [&](const char* from, const char* key, const std::string& contentType) {
+        std::string body = text(from);
+        if (body.empty()) return;
+        std::string k(key);
+        bool textual = contentType.empty() || contentType.find("json") != std::string::npos ||
+                       contentType.find("text") != std::string::npos ||
+                       contentType.find("x-www-form") != std::string::npos;
+        if (!textual) {
+            o->set(k + "Omitted", true);
+            return;
+        }
+        constexpr size_t kMax = 2048;
+        bool cut = body.size() > kMax || (f.has(std::string(from) + "Truncated"));
+        if (body.size() > kMax) {
+            size_t at = kMax;
+            while (at > 0 && (static_cast<unsigned char>(body[at]) & 0xC0) == 0x80) --at;  // UTF-8 boundary
+            body.resize(at);
+        }
+        o->set(k, redact(body));  // before it is escaped into the entry's JSON text
+        if (cut) o->set(k + "Truncated", true);
+    };
+    payload("requestBody", "requestPayload", text("requestContentType"));
+    if (!(f.has("streaming") && f.get("streaming").isBoolean() && f.getValue<bool>("streaming")))
+        payload("responseBody", "responsePayload", text("responseContentType"));
+    return o;
 }
 
 void OpsLog::run() {
@@ -274,4 +306,4 @@ void OpsLog::run() {
     flushedCv_.notify_all();
 }
 
-}  // namespace atelier::host
+}  // namespace atelier::events

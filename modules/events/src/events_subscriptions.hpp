@@ -1,5 +1,5 @@
 // Kombuse event subscriptions: per-(subscriber, event type, project) cursors over the event
-// log, stored in host_subscriptions. No HTTP here; errors are atelier::HttpError.
+// log, stored in events_subscriptions. No HTTP here; errors are atelier::HttpError.
 #pragma once
 
 #include <atelier/sdk.hpp>
@@ -8,13 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "event_bus.hpp"
-
-namespace atelier::host {
+namespace atelier::events {
 
 class SubscriptionStore {
 public:
-    SubscriptionStore(const atelier::Module& module, EventBus& bus);
+    explicit SubscriptionStore(const atelier::Module& module);
 
     std::vector<JsonObject> list(const std::string& subscriberId) const;
     // Returns the subscription and whether it was created (false: the existing one).
@@ -23,7 +21,7 @@ public:
     JsonObject get(int64_t id) const;  // 404 when unknown
     // Events after the cursor of the subscription's type (patterns `x.*` and `*` allowed) and
     // project, oldest first, at most `limit`.
-    std::vector<StoredEvent> pending(const JsonObject& subscription, int64_t limit) const;
+    std::vector<Event> pending(const JsonObject& subscription, int64_t limit) const;
     JsonObject acknowledge(int64_t id, int64_t lastEventId);
     void remove(int64_t id);  // 404 when unknown
 
@@ -32,7 +30,6 @@ public:
 private:
     static JsonObject toJson(const Row& r);
     const atelier::Module& module_;
-    EventBus& bus_;
 };
 
-}  // namespace atelier::host
+}  // namespace atelier::events

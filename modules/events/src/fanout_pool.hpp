@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace atelier::host {
+namespace atelier::events {
 
 class FanoutPool {
 public:
@@ -41,4 +41,4 @@ private:
     bool stop_ = false;
 };
 
-}  // namespace atelier::host
+}  // namespace atelier::events

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-using atelier::host::FanoutPool;
+using atelier::events::FanoutPool;
 
 TEST(FanoutPoolTest, EveryJobRunsOnceAcrossThreads) {
     FanoutPool pool(3);
