@@ -33,6 +33,12 @@ std::vector<std::string> AgentStore::migrations() {
     };
 }
 
+std::vector<std::string> AgentStore::laterMigrations() {
+    // `source` tells where a definition came from: "atelier" (this API), "custom" (the skills
+    // module's custom-agent routes), "imported:<path>", "plugin:<name>".
+    return {"ALTER TABLE agents_definitions ADD COLUMN source TEXT NOT NULL DEFAULT 'atelier'"};
+}
+
 namespace {
 
 void fail(const std::string& field, const std::string& message) {
@@ -153,6 +159,9 @@ void AgentStore::validateFields(const JsonObject& b, bool creating) const {
     expectString(b, "role", false);
     expectString(b, "project_id", false);
     expectString(b, "plugin_id", false);
+    expectString(b, "source", false);
+    if (atelier::has(b, "source") && b->getValue<std::string>("source").size() > 1000)
+        fail("source", "must be at most 1000 characters");
     if (b->has("id") && !b->isNull("id")) {
         if (!creating) fail("id", "cannot be changed");
         expectString(b, "id");
@@ -221,11 +230,11 @@ JsonObject AgentStore::create(const JsonObject& b) {
     db_.exec(
         "INSERT INTO agents_definitions (id, slug, name, description, system_prompt, permissions, config, is_enabled,"
         " project_id, plugin_id, cli_name, model, instructions, allowed_tools, max_turns, provider_config, role,"
-        " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         {id, slug, name, str(b, "description"), str(b, "system_prompt"), atelier::toJson(perms), atelier::toJson(config),
          atelier::optBool(b, "is_enabled").value_or(true), projectId, pluginId, cli, model, str(b, "instructions"),
          str(b, "allowed_tools", "Read,Edit,Write,Bash,Glob,Grep"), atelier::optInt(b, "max_turns").value_or(100),
-         atelier::toJson(provider), str(b, "role", "builder"), now, now});
+         atelier::toJson(provider), str(b, "role", "builder"), str(b, "source", "atelier"), now, now});
     auto created = *get(id);
     if (pluginId) {
         // A plugin-managed agent remembers its shipped definition for reset-to-plugin-defaults.
@@ -263,7 +272,7 @@ JsonObject AgentStore::update(const std::string& id, const JsonObject& b) {
         if (b->isNull(key)) params.emplace_back(nullptr);
         else params.emplace_back(b->getValue<std::string>(key));
     };
-    for (auto k : {"name", "description", "system_prompt", "instructions", "allowed_tools", "role", "slug", "cli_name"}) {
+    for (auto k : {"name", "description", "system_prompt", "instructions", "allowed_tools", "role", "slug", "cli_name", "source"}) {
         if (b->has(k) && b->isNull(k)) fail(k, "must not be null");
         setText(k);
     }
@@ -415,6 +424,7 @@ JsonObject AgentStore::rowToJson(const atelier::Row& r) const {
     o->set("max_turns", r.integer("max_turns"));
     o->set("provider_config", parseObjectOr(r.text("provider_config")));
     o->set("role", r.text("role"));
+    o->set("source", r.text("source", "atelier"));
     o->set("profile_id", r.var("profile_id"));
     o->set("created_at", r.text("created_at"));
     o->set("updated_at", r.text("updated_at"));

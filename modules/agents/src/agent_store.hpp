@@ -33,6 +33,8 @@ public:
     AgentStore(atelier::Db db, atelier::Host host) : db_(db), host_(host) {}
 
     static std::vector<std::string> migrations();
+    // Steps added after the module's other tables; run after every other list.
+    static std::vector<std::string> laterMigrations();
 
     JsonObject create(const JsonObject& body);
     JsonObject update(const std::string& id, const JsonObject& body);
