@@ -241,7 +241,8 @@ JsonArray CustomAgents::scan(const std::string& mode, const std::string& scanPat
     if (!root.is_absolute() || !fs::is_directory(root, ec))
         throw invalid("scanPath", "must be an existing absolute directory");
     std::set<std::string> known;
-    for (auto& a : *list({})) known.insert(a.extract<JsonObject>()->getValue<std::string>("name"));
+    auto all = list({});  // keep the array alive for the loop
+    for (auto& a : *all) known.insert(a.extract<JsonObject>()->getValue<std::string>("name"));
     JsonArray out = makeArray();
     size_t visited = 0;
     auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);

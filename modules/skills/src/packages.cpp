@@ -298,7 +298,8 @@ JsonObject Packages::exportPackage(const JsonObject& b) {
     fs::path plugins = p.localPath / ".atelier" / "plugins";
     fs::path dir = plugins / name;
     std::error_code ec;
-    if (fs::exists(dir, ec) && !overwrite)
+    // A files/ folder put there by hand is content for the package, not an earlier export.
+    if (fs::exists(dir / ".kombuse-plugin" / "plugin.json", ec) && !overwrite)
         throw conflictError("PACKAGE_EXISTS", "Package \"" + name + "\" was already exported; pass overwrite");
     fs::path tmp = plugins / (".export-" + name + "-" + atelier::randomHex(8));
     size_t triggerCount = 0;

@@ -52,9 +52,11 @@ TEST_F(SkillsIt, CreateDeployEditUndeployLeavesOtherFilesUntouched) {
     EXPECT_TRUE(agents->getObject("codex")->getValue<bool>("global"));
     EXPECT_TRUE(agents->getObject("gemini")->getValue<bool>("project"));
     EXPECT_FALSE(agents->getObject("cursor")->getValue<bool>("global"));
-    auto theirs = status.json()->getObject("status")->getObject("theirs");
-    ASSERT_TRUE(theirs) << "a skill found only in a CLI directory is listed too";
-    EXPECT_FALSE(theirs->getValue<bool>("inRegistry"));
+    // A real skill directory in a project counts as deployed, registry or not.
+    auto local = status.json()->getObject("status")->getObject("local");
+    ASSERT_TRUE(local) << status.body;
+    EXPECT_FALSE(local->getValue<bool>("inRegistry"));
+    EXPECT_TRUE(local->getObject("agents")->getObject("gemini")->getValue<bool>("project"));
 
     // Edit: front matter merge keeps the order; the CLIs see it through their links.
     ASSERT_EQ(
@@ -77,9 +79,9 @@ TEST_F(SkillsIt, CreateDeployEditUndeployLeavesOtherFilesUntouched) {
     EXPECT_EQ(sk->getObject("frontmatter")->getValue<std::string>("argument-hint"), "[file]");
     ASSERT_EQ(server->patch("/api/skills/code-review", R"({"referenceMd":""})").status, 200);
     EXPECT_FALSE(fs::exists(dir / "reference.md"));
+    std::string beforeBroken = read(dir / "SKILL.md");
     EXPECT_EQ(server->patch("/api/skills/code-review", R"({"skillMd":"---\nname: [broken\n---\n"})").status, 400);
-    EXPECT_EQ(read(dir / "SKILL.md").find("argument-hint"), read(dir / "SKILL.md").find("argument-hint"))
-        << "unchanged after a refused edit";
+    EXPECT_EQ(read(dir / "SKILL.md"), beforeBroken) << "unchanged after a refused edit";
 
     for (auto t : {R"({"agent":"claude","scope":"global"})", R"({"agent":"codex","scope":"global"})",
                    R"({"agent":"gemini","scope":"project"})"})
@@ -169,8 +171,7 @@ TEST_F(SkillsIt, InstallRunsNpxWithAnArgvVector) {
     // Shell metacharacters never reach a shell: they are refused outright.
     EXPECT_EQ(server->post("/api/skills/install", R"({"repo":"acme/tools; touch /tmp/pwned"})").status, 400);
     EXPECT_EQ(server->post("/api/skills/install", R"({"repo":"--help"})").status, 400);
-    EXPECT_EQ(server->post("/api/skills/install", R"({"repo":"a/b","skill":"$(id)"
-})").status, 400);
+    EXPECT_EQ(server->post("/api/skills/install", R"j({"repo":"a/b","skill":"$(id)"})j").status, 400);
 }
 
 TEST_F(SkillsIt, CustomAgentsLiveInTheAgentsStore) {
