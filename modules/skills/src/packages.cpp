@@ -185,7 +185,7 @@ std::vector<std::string> Packages::migrations() {
         " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE(project_id, name))",
         "CREATE TABLE skills_plugin_items (plugin_id TEXT NOT NULL, kind TEXT NOT NULL, slug TEXT NOT NULL, ref_id "
         "TEXT NOT NULL,"
-        " PRIMARY KEY (plugin_id, kind, slug))",
+        " base TEXT, PRIMARY KEY (plugin_id, kind, slug))",
         "CREATE TABLE skills_plugin_files (id INTEGER PRIMARY KEY AUTOINCREMENT, plugin_id TEXT NOT NULL, path TEXT "
         "NOT NULL,"
         " content TEXT NOT NULL, content_hash TEXT NOT NULL, is_user_modified INTEGER NOT NULL DEFAULT 0,"
@@ -500,6 +500,7 @@ JsonObject Packages::installFrom(const fs::path& pkg, const Project& p, bool ove
     std::vector<std::string> createdAgents;
     std::vector<std::string> createdLabels;
     std::vector<std::pair<std::string, std::string>> items;  // (kind|slug, ref)
+    std::map<std::string, std::string> bases;                // kind|slug → the package's fields
     try {
         std::map<std::string, std::string> labelIds;  // name → id
         auto current = arrOf(callJson(host_, "GET", "/api/projects/" + encode(p.id) + "/labels"));
@@ -525,10 +526,13 @@ JsonObject Packages::installFrom(const fs::path& pkg, const Project& p, bool ove
             }
             items.emplace_back("label|" + atelier::slugify(lname), labelIds[lname]);
         }
-        std::map<std::string, std::string> ownAgents;
-        for (auto& r : db_.query("SELECT slug, ref_id FROM skills_plugin_items WHERE plugin_id = ? AND kind = 'agent'",
-                                 {pluginId}))
+        std::map<std::string, std::string> ownAgents, oldBases;
+        for (auto& r :
+             db_.query("SELECT slug, ref_id, base FROM skills_plugin_items WHERE plugin_id = ? AND kind = 'agent'",
+                       {pluginId})) {
             ownAgents[r.text("slug")] = r.text("ref_id");
+            oldBases[r.text("slug")] = r.text("base");
+        }
         bool triggersSupported = true;
         for (auto& def : agentDefs) {
             auto& fm = def.fm;
@@ -549,8 +553,24 @@ JsonObject Packages::installFrom(const fs::path& pkg, const Project& p, bool ove
                 req->set("is_enabled", *fm.find("is_enabled"));
             if (!fm.text("model").empty()) req->set("model", fm.text("model"));
             std::string agentId;
+            bases["agent|" + def.slug] = toJson(req);  // what the package defines: the next base
             if (ownAgents.count(def.slug)) {
                 agentId = ownAgents[def.slug];
+                // Fields the user changed since the last install (current differs from the base
+                // the plugin shipped) are kept; the others take the package's new values.
+                auto base = parseObject(oldBases[def.slug]);
+                auto current = objOf(callJson(host_, "GET", "/api/agents/" + encode(agentId)));
+                if (base && current) {
+                    // Both sides through the same parser, so key order and number forms match.
+                    auto norm = [](const Poco::Dynamic::Var& v) {
+                        JsonArray a = makeArray();
+                        a->add(v);
+                        return toJson(Poco::JSON::Parser().parse(toJson(a)));
+                    };
+                    for (const auto& key : base->getNames())
+                        if (req->has(key) && current->has(key) && norm(base->get(key)) != norm(current->get(key)))
+                            req->remove(key);
+                }
                 callJson(host_, "PATCH", "/api/agents/" + encode(agentId), req);
                 ++agentsUpdated;
             } else {
@@ -645,8 +665,9 @@ JsonObject Packages::installFrom(const fs::path& pkg, const Project& p, bool ove
             auto bar = key.find('|');
             tx.exec("DELETE FROM skills_plugin_items WHERE plugin_id = ? AND kind = ? AND slug = ?",
                     {pluginId, key.substr(0, bar), key.substr(bar + 1)});
-            tx.exec("INSERT INTO skills_plugin_items (plugin_id, kind, slug, ref_id) VALUES (?,?,?,?)",
-                    {pluginId, key.substr(0, bar), key.substr(bar + 1), ref});
+            tx.exec("INSERT INTO skills_plugin_items (plugin_id, kind, slug, ref_id, base) VALUES (?,?,?,?,?)",
+                    {pluginId, key.substr(0, bar), key.substr(bar + 1), ref,
+                     bases.count(key) ? Param(bases[key]) : Param(nullptr)});
         }
         for (auto& [rel, content] : files) {
             auto row = tx.one("SELECT id, is_user_modified FROM skills_plugin_files WHERE plugin_id = ? AND path = ?",

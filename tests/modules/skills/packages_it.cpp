@@ -237,9 +237,23 @@ TEST_F(PackagesIt, ExportInstallReproducesAgentsAndLabels) {
     auto pf = server->patch("/api/plugins/" + pluginId + "/files/" + fileId, R"({"content":"{\"mode\":\"auto\"}\n"})");
     ASSERT_EQ(pf.status, 200) << pf.body;
     EXPECT_TRUE(pf.json()->getValue<bool>("is_user_modified"));
+    // A field edited since the install is kept by an overwrite; the others follow the package.
+    ASSERT_EQ(server
+                  ->patch("/api/agents/" + t->getValue<std::string>("id"),
+                          R"({"description":"Our own words","system_prompt":"x"})")
+                  .status,
+              200);
+    ASSERT_EQ(server
+                  ->patch("/api/agents/" + t->getValue<std::string>("id"),
+                          R"({"system_prompt":"Sort the tickets.\nBe brief."})")
+                  .status,
+              200);
     post("/api/plugins/install",
          R"({"package_path":")" + archive + R"(","project_id":")" + projectB + R"(","overwrite":true})", 201, &r);
     EXPECT_EQ(r.json()->getValue<int>("agents_updated"), 2) << r.body;
+    auto triager = server->get("/api/agents/" + t->getValue<std::string>("id")).json();
+    EXPECT_EQ(triager->getValue<std::string>("description"), "Our own words");
+    EXPECT_EQ(triager->getValue<std::string>("system_prompt"), "Sort the tickets.\nBe brief.");
     EXPECT_EQ(r.json()->getValue<int>("agents_created"), 0);
     EXPECT_EQ(r.json()->getValue<int>("labels_merged"), 2);
     EXPECT_EQ(r.json()->getValue<int>("files_preserved"), 1);
