@@ -3,17 +3,21 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config git python3 curl
           libpoco-dev libgit2-dev libboost-dev libboost-filesystem-dev libsqlite3-dev
-          libgtest-dev libgmock-dev wrk)
+          libgtest-dev libgmock-dev wrk libyaml-cpp-dev libarchive-dev nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "Installing: ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Claude Code CLI that the skills module's tests read our files back with.
+cli_dir="$(dirname "$0")/../tests/modules/skills/cli"
+if [ ! -x "$cli_dir/node_modules/.bin/claude" ]; then
+  (cd "$cli_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -32,6 +32,12 @@ std::vector<std::string> AgentStore::migrations() {
     };
 }
 
+std::vector<std::string> AgentStore::laterMigrations() {
+    // `source` tells where a definition came from: "atelier" (this API), "custom" (the skills
+    // module's custom-agent routes), "imported:<path>", "plugin:<name>".
+    return {"ALTER TABLE agents_definitions ADD COLUMN source TEXT NOT NULL DEFAULT 'atelier'"};
+}
+
 namespace {
 
 [[noreturn]] void fail(const std::string& field, const std::string& message) {
@@ -153,6 +159,9 @@ AgentFields parseAgentFields(const JsonObject& b, bool creating) {
     expectString(b, "role", false);
     expectString(b, "project_id", false);
     expectString(b, "plugin_id", false);
+    expectString(b, "source", false);
+    if (atelier::has(b, "source") && b->getValue<std::string>("source").size() > 1000)
+        fail("source", "must be at most 1000 characters");
     if (b->has("id") && !b->isNull("id")) {
         if (!creating) fail("id", "cannot be changed");
         expectString(b, "id");
@@ -205,6 +214,7 @@ AgentFields parseAgentFields(const JsonObject& b, bool creating) {
     text("system_prompt", f.systemPrompt);
     text("instructions", f.instructions);
     text("allowed_tools", f.allowedTools);
+    text("source", f.source);
     text("role", f.role);
     text("slug", f.slug);
     text("cli_name", f.cliName);
@@ -260,11 +270,11 @@ JsonObject AgentStore::create(const AgentFields& f) {
     db_.exec(
         "INSERT INTO agents_definitions (id, slug, name, description, system_prompt, permissions, config, is_enabled,"
         " project_id, plugin_id, cli_name, model, instructions, allowed_tools, max_turns, provider_config, role,"
-        " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         {id, slug, name, description, f.systemPrompt.value_or(""), atelier::toJson(perms), atelier::toJson(config),
          f.isEnabled.value_or(true), projectId, pluginId, cli, model, f.instructions.value_or(""),
          f.allowedTools.value_or("Read,Edit,Write,Bash,Glob,Grep"), f.maxTurns.value_or(100), atelier::toJson(provider),
-         f.role.value_or("builder"), now, now});
+         f.role.value_or("builder"), f.source.value_or("atelier"), now, now});
     auto created = *get(id);
     if (pluginId) {
         // A plugin-managed agent remembers its shipped definition for reset-to-plugin-defaults.
@@ -306,7 +316,8 @@ JsonObject AgentStore::update(const std::string& id, const AgentFields& f) {
              {"allowed_tools", &f.allowedTools},
              {"role", &f.role},
              {"slug", &f.slug},
-             {"cli_name", &f.cliName}})
+             {"cli_name", &f.cliName},
+             {"source", &f.source}})
         setText(column, *v, v->has_value());
     setText("model", f.model, f.modelGiven);
     setText("project_id", f.projectId, f.projectIdGiven);
@@ -455,6 +466,7 @@ JsonObject AgentStore::rowToJson(const atelier::Row& r) const {
     o->set("max_turns", r.integer("max_turns"));
     o->set("provider_config", parseObjectOr(r.text("provider_config")));
     o->set("role", r.text("role"));
+    o->set("source", r.text("source", "atelier"));
     o->set("profile_id", r.var("profile_id"));
     o->set("created_at", r.text("created_at"));
     o->set("updated_at", r.text("updated_at"));

@@ -32,7 +32,7 @@ struct AgentFilter {
 // `…Given` flag marks a field an update names with null (which clears it).
 struct AgentFields {
     std::optional<std::string> id, slug, name, description, systemPrompt, instructions, allowedTools, role, cliName,
-        pluginId;
+        pluginId, source;
     std::optional<std::string> model, projectId;
     bool modelGiven = false, projectIdGiven = false;
     std::optional<int64_t> maxTurns;
@@ -51,6 +51,8 @@ public:
     AgentStore(atelier::Db db, atelier::Host host) : db_(db), host_(host) {}
 
     static std::vector<std::string> migrations();
+    // Steps added after the module's other tables; run after every other list.
+    static std::vector<std::string> laterMigrations();
 
     JsonObject create(const AgentFields& f);
     JsonObject update(const std::string& id, const AgentFields& f);

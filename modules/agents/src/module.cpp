@@ -62,6 +62,8 @@ public:
         for (const auto& list : {AgentStore::migrations(), RunEventLog::migrations(), RunEngine::migrations(),
                                  SessionStore::migrations()})
             steps.insert(steps.end(), list.begin(), list.end());
+        // Appended last so existing databases keep their migration numbers.
+        for (const auto& step : AgentStore::laterMigrations()) steps.push_back(step);
         migrate(steps);
         agents_ = std::make_unique<AgentStore>(db(), host());
         events_ = std::make_unique<RunEventLog>(db());
