@@ -323,6 +323,4 @@ private:
 
 }  // namespace atelier::skills
 
-ATELIER_MODULE(atelier::skills::SkillsModule, "skills", "0.1.0",
-               "Skills registry, custom agents, Claude plugins and agent packages for every agent CLI",
-               {"projects", "0.1.0", nullptr})
+ATELIER_MODULE(atelier::skills::SkillsModule)
