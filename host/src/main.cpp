@@ -173,6 +173,17 @@ int serve(const HostConfig& cfg) {
     }
     host.setBoundPort(http.port());
     host.startAll();
+    // Logged before server-port appears, so whoever waits for the file finds the lines.
+    host.log().log(Logger::Info, "host",
+                   "listening on http://" + cfg.host + ":" + std::to_string(http.port()) + " (data " + cfg.dataDir +
+                       ", " + std::to_string(host.modules().runningCount()) + " modules)");
+    for (size_t i = 1; i < http.listeners().size(); ++i) {
+        const auto& l = http.listeners()[i];
+        host.log().log(Logger::Info, "host",
+                       "listening on http://" + l.host + ":" + std::to_string(l.port) + " for " +
+                           std::string(flavorName(l.flavor)) + " clients");
+    }
+    host.log().flush();
     {
         // Every listener with its bound port, written before server-port, which tells
         // watchers the server is up.
@@ -194,16 +205,6 @@ int serve(const HostConfig& cfg) {
         std::ofstream(tmp) << http.port() << "\n";
         fs::rename(tmp, portFile);
     }
-    host.log().log(Logger::Info, "host",
-                   "listening on http://" + cfg.host + ":" + std::to_string(http.port()) + " (data " + cfg.dataDir + ", " +
-                       std::to_string(host.modules().runningCount()) + " modules)");
-    for (size_t i = 1; i < http.listeners().size(); ++i) {
-        const auto& l = http.listeners()[i];
-        host.log().log(Logger::Info, "host",
-                       "listening on http://" + l.host + ":" + std::to_string(l.port) + " for " +
-                           std::string(flavorName(l.flavor)) + " clients");
-    }
-    host.log().flush();
 
     int sig = 0;
     sigwait(&set, &sig);

@@ -73,8 +73,12 @@ TEST_F(FlavorListeners, EveryListenerIsBoundAndRecorded) {
         distinct.insert(port);
     }
     EXPECT_EQ(distinct.size(), 6u);
-    auto log = server_->logText();
-    EXPECT_NE(log.find("for kanban clients"), std::string::npos) << log;
+    // The log thread may still be writing the line when server-port appears: wait for it.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server_->logText().find("for kanban clients") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_NE(server_->logText().find("for kanban clients"), std::string::npos) << server_->logText();
 }
 
 TEST_F(FlavorListeners, HealthAnswersInEachProductsShape) {
