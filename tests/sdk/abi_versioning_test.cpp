@@ -13,7 +13,7 @@ namespace {
 class EngineModule : public atelier::Module {
 public:
     void init() override {
-        migrate(
+        migrateSteps(
             {{1, "CREATE TABLE engine_items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE)",
               ATELIER_DB_SQLITE},
              {1, "CREATE TABLE engine_items (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT) USING heap",

@@ -1031,10 +1031,11 @@ public:
         std::vector<Migration> ms;
         for (size_t i = 0; i < steps.size(); ++i)
             ms.push_back(Migration{static_cast<int64_t>(i + 1), steps[i], ATELIER_DB_ANY});
-        migrate(ms);
+        migrateSteps(ms);
     }
-    // Steps with explicit versions and engines: the host applies those for its engine.
-    void migrate(const std::vector<Migration>& steps) {
+    // Steps with explicit versions and engines: the host applies those for its engine. (Its own
+    // name: a `migrate` overload taking Migration makes `migrate({"a", "b"})` ambiguous.)
+    void migrateSteps(const std::vector<Migration>& steps) {
         if (!hostHas(host_.api(), &atelier_host_v1::db_migrate))
             throw std::runtime_error("the host does not offer db_migrate");
         std::vector<atelier_migration> ms;
