@@ -154,7 +154,8 @@ TEST(Loader, ShutdownLetsInFlightRequestsFinish) {
     TestServer server(fixtureOptions());
     atelier::test::HttpResult slow;
     std::string started = atelier::test::makeTempDir() + "/started";
-    std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700&started=" + started)  // a temp path: no character to escape; });
+    // `started` is a temp path: nothing in it needs escaping in a query.
+    std::thread client([&] { slow = server.get("/api/fx-good/slow?ms=700&started=" + started); });
     EXPECT_TRUE(atelier::test::waitFor([&] { return std::filesystem::exists(started); }))
         << "the request is being handled";
     int rc = server.stop();
