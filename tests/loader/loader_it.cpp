@@ -2,7 +2,6 @@
 // serving the good ones.
 #include <gtest/gtest.h>
 
-#include <atelier/util.hpp>
 #include <filesystem>
 
 #include "test_server.hpp"
