@@ -521,7 +521,7 @@ TEST(AgentsIt, PauseCheckpointsThenContinueResumes) {
     std::string wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
     // Wait for the whole edit, not just the file: the fake CLI creates it, then writes it, and
     // a pause in between would rightly checkpoint an empty file.
-    atelier::test::waitFor([&] { return readFile(wt + "/wip.txt") == "work in progress"; }, std::chrono::seconds(5));
+    atelier::test::waitFor([&] { return readFile(wt + "/wip.txt") == "work in progress"; });
     ASSERT_EQ(readFile(wt + "/wip.txt"), "work in progress");
     auto p = server.post("/api/runs/" + id + "/pause");
     ASSERT_EQ(p.status, 200) << p.body;
@@ -583,7 +583,7 @@ TEST(AgentsIt, RestartMarksRunsInterruptedAndContinueWorks) {
         id = r.json()->getValue<std::string>("id");
         wt = r.json()->getArray("worktrees")->getObject(0)->getValue<std::string>("path");
         ASSERT_EQ(f.waitStatus(id, {"running"}), "running");
-        atelier::test::waitFor([&] { return std::filesystem::exists(wt + "/half.txt"); }, std::chrono::seconds(3));
+        atelier::test::waitFor([&] { return std::filesystem::exists(wt + "/half.txt"); });
         kill(server.pid(), SIGKILL);  // a crash: no orderly shutdown
         server.stop();
     }
