@@ -199,7 +199,8 @@ void ModuleManager::addBuiltin(const atelier_module_v1* table) {
     m->description = table->description ? table->description : "";
     m->table = table;
     // A built-in module reads its configuration like any other (modules.config.<id>).
-    if (auto it = host_.config().moduleConfig.find(m->id); it != host_.config().moduleConfig.end()) m->config = it->second;
+    if (auto it = host_.config().moduleConfig.find(m->id); it != host_.config().moduleConfig.end())
+        m->config = it->second;
     records_.insert(records_.begin(), m);
 }
 

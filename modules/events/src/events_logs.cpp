@@ -77,7 +77,8 @@ void copyMetadata(const JsonObject& body, JsonObject& out) {
     if (v.type() != typeid(JsonObject))
         throw badRequest("metadata must be an object", "VALIDATION_ERROR", {{"metadata", "must be an object"}});
     if (atelier::toJson(v).size() > 65536)
-        throw badRequest("metadata is too large (64 KiB at most)", "VALIDATION_ERROR", {{"metadata", "must be at most 64 KiB"}});
+        throw badRequest("metadata is too large (64 KiB at most)", "VALIDATION_ERROR",
+                         {{"metadata", "must be at most 64 KiB"}});
     out->set("metadata", v);
 }
 
