@@ -114,11 +114,11 @@ int runMcpBridge(const std::string& dataDir, std::istream& in, std::ostream& out
                 status = post(line, &contentType, &body);
             }
             relay(contentType, body, out);
-        } catch (const std::exception& e) {
-            std::string err = errorFor(line, e.what());
-            if (!err.empty()) out << err << "\n" << std::flush;
         } catch (const Poco::Exception& e) {
             std::string err = errorFor(line, e.displayText());
+            if (!err.empty()) out << err << "\n" << std::flush;
+        } catch (const std::exception& e) {
+            std::string err = errorFor(line, e.what());
             if (!err.empty()) out << err << "\n" << std::flush;
         }
     }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <set>
+#include <tuple>
 
 namespace atelier::mcp {
 
@@ -156,7 +157,10 @@ public:
         if (r.status >= 400)
             throw ToolError("Cannot resolve kombuse_session_id (HTTP " + std::to_string(r.status) + ")");
         auto s = parseObject(r.body);
-        if (!s || !s->has("agent_id") || s->isNull("agent_id")) return "user";  // a person's own chat session
+        if (!s || !s->has("agent_id") || s->isNull("agent_id")) {  // a session without an agent: no agent permissions apply
+            ensureAnonymousAgent();
+            return "anonymous-agent";
+        }
         std::string agentId = s->get("agent_id").toString();
         auto agent = callObject("GET", "/api/agents/" + enc(agentId));
         auto perms = agent->getArray("permissions");
@@ -477,8 +481,7 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
         [](const Tools& t, const ToolCall& c) {
             JsonObject b = makeObject();
             b->set("body", c.args->get("body"));
-            std::string who = t.authorize(c, "update_comment", "comment", "update");
-            if (who != "user") b->set("updated_by_id", who);
+            b->set("updated_by_id", t.authorize(c, "update_comment", "comment", "update"));
             return t.call("PATCH", "/api/comments/" + str(c.args, "comment_id"), toJson(b));
         });
     add("list_tickets", "List tickets with filters",
@@ -546,13 +549,15 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
             for (auto k : {"title", "body", "status", "priority"})
                 if (has(c.args, k)) b->set(k, c.args->get(k));
             if (c.args->has("assignee_id")) b->set("assignee_id", c.args->get("assignee_id"));
-            if (who != "user") b->set("updated_by_id", who);
-            Var ticket =
-                b->size() > (who != "user" ? 1u : 0u) ? t.call("PATCH", t.ticketPath(c.args), toJson(b)) : Var();
-            JsonObject actor = makeObject();
-            if (who != "user") actor->set("added_by_id", who);
-            for (auto [k, method] : {std::pair{"add_label_ids", "POST"}, std::pair{"remove_label_ids", "DELETE"}}) {
+            if (b->size() > 0) {
+                b->set("updated_by_id", who);
+                t.call("PATCH", t.ticketPath(c.args), toJson(b));
+            }
+            for (auto [k, method, actorKey] : {std::tuple{"add_label_ids", "POST", "added_by_id"},
+                                                std::tuple{"remove_label_ids", "DELETE", "removed_by_id"}}) {
                 if (!has(c.args, k)) continue;
+                JsonObject actor = makeObject();
+                actor->set(actorKey, who);
                 auto ids = c.args->getArray(k);
                 for (size_t i = 0; i < ids->size(); ++i)
                     t.call(method, t.ticketPath(c.args) + "/labels/" + ids->get(static_cast<unsigned>(i)).toString(),

@@ -134,33 +134,32 @@ TEST_F(McpIt, RegistryCrudSearchAndErrors) {
     EXPECT_EQ(str(none.json(), "code"), "VALIDATION_ERROR");
     EXPECT_EQ(s().post("/api/mcp-servers", "{oops").status, 400);
     EXPECT_EQ(s().post("/api/mcp-servers", R"({"name":"t","command":["a"]})").status, 400);
-    EXPECT_EQ(s().post("/api/mcp-servers", R"({"name":"t","url":"javascript:alert(1)"
-})").status, 400);
+    EXPECT_EQ(s().post("/api/mcp-servers", R"({"name":"t","url":"ftp://example.com/x"})").status, 400);
     auto remote = createServer(R"({"name":"remote-mcp","type":"http","url":"https://mcp.example.com"})");
-EXPECT_EQ(str(remote, "type"), "http");
+    EXPECT_EQ(str(remote, "type"), "http");
 
-auto q = s().get("/api/mcp-servers?q=SEARCHES");
-ASSERT_EQ(q.status, 200);
-EXPECT_EQ(q.json()->getArray("servers")->size(), 1u);
-EXPECT_EQ(s().get("/api/mcp-servers?tag=web").json()->getArray("servers")->size(), 1u);
-EXPECT_EQ(s().get("/api/mcp-servers?tag=none").json()->getArray("servers")->size(), 0u);
-EXPECT_EQ(s().get("/api/mcp-servers/web-search").json()->getObject("server")->getValue<std::string>("name"),
-          "Web Search");
-auto missing = s().get("/api/mcp-servers/nope");
-EXPECT_EQ(missing.status, 404);
-EXPECT_EQ(str(missing.json(), "error"), "Server not found");
-auto patched =
-    s().patch("/api/mcp-servers/remote-mcp", R"({"description":"remote one","headers":{"Authorization":"Bearer x"}})");
-ASSERT_EQ(patched.status, 200) << patched.body;
-EXPECT_EQ(patched.json()->getObject("server")->getValue<std::string>("description"), "remote one");
-EXPECT_EQ(s().patch("/api/mcp-servers/nope", "{}").status, 404);
-EXPECT_EQ(s().patch("/api/mcp-servers/remote-mcp", R"({"tags":"x"})").status, 400);
-EXPECT_EQ(s().del("/api/mcp-servers/remote-mcp").status, 200);
-EXPECT_EQ(s().del("/api/mcp-servers/remote-mcp").status, 404);
-// The registry is OpenKit's versioned file, in the data directory.
-auto file = readFile(s().dataDir() + "/mcp-servers.json");
-EXPECT_NE(file.find("\"version\": 1"), std::string::npos);
-EXPECT_NE(file.find("\"web-search\""), std::string::npos);
+    auto q = s().get("/api/mcp-servers?q=SEARCHES");
+    ASSERT_EQ(q.status, 200);
+    EXPECT_EQ(q.json()->getArray("servers")->size(), 1u);
+    EXPECT_EQ(s().get("/api/mcp-servers?tag=web").json()->getArray("servers")->size(), 1u);
+    EXPECT_EQ(s().get("/api/mcp-servers?tag=none").json()->getArray("servers")->size(), 0u);
+    EXPECT_EQ(s().get("/api/mcp-servers/web-search").json()->getObject("server")->getValue<std::string>("name"),
+              "Web Search");
+    auto missing = s().get("/api/mcp-servers/nope");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(str(missing.json(), "error"), "Server not found");
+    auto patched = s().patch("/api/mcp-servers/remote-mcp",
+                             R"({"description":"remote one","headers":{"Authorization":"Bearer x"}})");
+    ASSERT_EQ(patched.status, 200) << patched.body;
+    EXPECT_EQ(patched.json()->getObject("server")->getValue<std::string>("description"), "remote one");
+    EXPECT_EQ(s().patch("/api/mcp-servers/nope", "{}").status, 404);
+    EXPECT_EQ(s().patch("/api/mcp-servers/remote-mcp", R"({"tags":"x"})").status, 400);
+    EXPECT_EQ(s().del("/api/mcp-servers/remote-mcp").status, 200);
+    EXPECT_EQ(s().del("/api/mcp-servers/remote-mcp").status, 404);
+    // The registry is OpenKit's versioned file, in the data directory.
+    auto file = readFile(s().dataDir() + "/mcp-servers.json");
+    EXPECT_NE(file.find("\"version\": 1"), std::string::npos);
+    EXPECT_NE(file.find("\"web-search\""), std::string::npos);
 }
 
 TEST_F(McpIt, DeployUndeployRoundTripsKeepEveryOtherByte) {
@@ -310,7 +309,8 @@ TEST_F(McpIt, ProjectEnvOverridesWinOverGlobalEnv) {
 }
 
 TEST_F(McpIt, ScanFindsServersAndImportAddsThem) {
-    createServer(R"({"name":"web-search","command":"npx"})");
+    auto ws = s().post("/api/mcp-servers", R"({"name":"web-search","command":"npx"})");
+    EXPECT_TRUE(ws.status == 200 || ws.status == 409) << ws.body;  // another test of this suite may have made it
     writeFile(home() + "/scanme/a/.mcp.json",
               R"({"mcpServers":{"found-one":{"command":"npx","args":["f1"]},"web-search":{"command":"npx"}}})");
     writeFile(home() + "/scanme/b/c/config.toml", "[mcp_servers.found-two]\nurl = \"https://two.example.com/mcp\"\n");
