@@ -106,7 +106,8 @@ protected:
             s().post("/api/sessions", R"({"agent_id":")" + str(limited, "id") + R"(","backend_type":"mock"})"), 201);
         fx->set("allowedSession", str(s1, "kombuse_session_id"));
         fx->set("limitedSession", str(s2, "kombuse_session_id"));
-        auto run = s().post("/api/runs", R"({"agent_id":")" + str(allowed, "id") + R"(","project_id":")" + pid + R"(","task":"say hello"})");
+        auto run = s().post("/api/runs", R"({"agent_id":")" + str(allowed, "id") + R"(","project_id":")" + pid +
+                                             R"(","task":"say hello"})");
         ASSERT_EQ(run.status, 201) << run.body;
         fx->set("runId", str(run.json(), "id"));
         Poco::JSON::Array::Ptr names = new Poco::JSON::Array;
