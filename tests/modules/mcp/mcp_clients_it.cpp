@@ -1,7 +1,10 @@
 // Real clients against the mcp module: the official MCP TypeScript SDK over Streamable HTTP
 // and through `atelier mcp` (stdio), and the real `claude` and `codex` CLIs reading the
 // configuration files we deploy. The npm packages are installed from the lockfile on first use.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -28,11 +31,20 @@ class McpClientsIt : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         std::string dir = MCP_CLIENTS_DIR;
+        // ctest runs this suite's tests as parallel processes: one installs, the others wait for it.
+        int lock = open((dir + "/.install.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+        ASSERT_GE(lock, 0);
+        flock(lock, LOCK_EX);
         if (!fs::exists(dir + "/node_modules/.bin/claude") || !fs::exists(dir + "/node_modules/.bin/codex") ||
             !fs::exists(dir + "/node_modules/@modelcontextprotocol/sdk/package.json")) {
             std::string out;
             int rc = atelier::test::run({"npm", "ci", "--no-audit", "--no-fund"}, dir, &out);
+            flock(lock, LOCK_UN);
+            close(lock);
             ASSERT_EQ(rc, 0) << out;
+        } else {
+            flock(lock, LOCK_UN);
+            close(lock);
         }
         home_ = new std::string(atelier::test::makeTempDir("atelier-mcp-clients-home-"));
         repo_ = new std::string(atelier::test::makeGitRepo({{"README.md", "# clients\n"}}));
