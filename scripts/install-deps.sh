@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config git python3 curl
           libpoco-dev libgit2-dev libboost-dev libboost-filesystem-dev libsqlite3-dev
-          libgtest-dev libgmock-dev wrk libyaml-cpp-dev libarchive-dev nodejs npm)
+          libgtest-dev libgmock-dev wrk libyaml-cpp-dev libarchive-dev libtomlplusplus-dev nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,7 @@
 #include "core_module.hpp"
 #include "host.hpp"
 #include "http_server.hpp"
+#include "mcp_bridge.hpp"
 #include "module_manager.hpp"
 
 namespace fs = std::filesystem;
@@ -32,6 +33,7 @@ const char* kUsage =
     "Commands:\n"
     "  serve      run the server (default)\n"
     "  modules    list the modules that would load, and why others would not\n"
+    "  mcp        relay MCP over stdio to the running server (for CLIs that launch MCP servers)\n"
     "\n"
     "Options:\n"
     "  --port N             port to listen on (default 7333; 0 picks a free port)\n"
@@ -142,7 +144,7 @@ int parse(int argc, char** argv, Args& a) {
             throw std::runtime_error("unknown option " + f + " (see --help)");
         }
     }
-    if (a.command != "serve" && a.command != "modules") throw std::runtime_error("unknown command " + a.command + " (see --help)");
+    if (a.command != "serve" && a.command != "modules" && a.command != "mcp") throw std::runtime_error("unknown command " + a.command + " (see --help)");
     return 0;
 }
 
@@ -265,6 +267,7 @@ int main(int argc, char** argv) {
         if (parse(argc, argv, a) != 0) return 0;
         HostConfig cfg = buildConfig(a);
         if (a.command == "modules") return listModules(cfg);
+        if (a.command == "mcp") return runMcpBridge(cfg.dataDir, std::cin, std::cout);
         return serve(cfg);
     } catch (const std::exception& e) {
         std::cerr << "atelier: " << e.what() << "\n";

@@ -168,7 +168,7 @@ JsonObject claudeHookSettings(const std::string& forwarder) {
 }
 
 void seedCodexHome(const std::string& codexHome, const std::string& userHome, const std::string& trustedDir,
-                   const std::string& forwarder) {
+                   const std::string& forwarder, const std::string& mcpUrl) {
     fs::create_directories(codexHome);
     std::error_code ec;
     std::string config;
@@ -189,6 +189,9 @@ void seedCodexHome(const std::string& codexHome, const std::string& userHome, co
         escaped.push_back(c);
     }
     config += "\n[projects.\"" + escaped + "\"]\ntrust_level = \"trusted\"\n";
+    // Atelier's MCP server, unless the user's configuration already names one `atelier`.
+    if (!mcpUrl.empty() && config.find("[mcp_servers.atelier]") == std::string::npos)
+        config += "\n[mcp_servers.atelier]\nurl = \"" + mcpUrl + "\"\n";
     writeFile(fs::path(codexHome) / "config.toml", config);
     auto hooks = makeObject();
     for (auto name : {"UserPromptSubmit", "Stop", "PreToolUse", "PostToolUse", "SessionStart"}) {
@@ -218,6 +221,11 @@ LaunchPlan buildLaunch(const LaunchInput& in) {
     spec.env["ATELIER_HOOK_URL"] = in.hookUrl;
     spec.env["ATELIER_HOOK_FORWARDER"] = forwarder;
     std::string exe = in.executable;
+    // The run reaches Atelier's own MCP server (tickets, runs, worktrees) on the same listener
+    // as its hooks, so an agent can read its ticket and report progress.
+    std::string mcpUrl;
+    if (auto api = in.hookUrl.find("/api/"); api != std::string::npos) mcpUrl = in.hookUrl.substr(0, api) + "/mcp";
+    if (!mcpUrl.empty()) spec.env["ATELIER_MCP_URL"] = mcpUrl;
     if (in.backend == "claude-code") {
         fs::path settings = fs::path(in.runDir) / "claude-settings.json";
         writeFile(settings, atelier::toJson(claudeHookSettings(forwarder)));
@@ -228,11 +236,23 @@ LaunchPlan buildLaunch(const LaunchInput& in) {
         if (!in.allowedTools.empty()) spec.argv.insert(spec.argv.end(), {"--allowedTools", in.allowedTools});
         for (auto& d : in.extraDirs) spec.argv.insert(spec.argv.end(), {"--add-dir", d});
         if (!in.resumeSessionId.empty()) spec.argv.insert(spec.argv.end(), {"--resume", in.resumeSessionId});
+        if (!mcpUrl.empty()) {
+            auto server = makeObject();
+            server->set("type", "http");
+            server->set("url", mcpUrl);
+            auto servers = makeObject();
+            servers->set("atelier", server);
+            auto root = makeObject();
+            root->set("mcpServers", servers);
+            fs::path mcpConfig = fs::path(in.runDir) / "mcp-config.json";
+            writeFile(mcpConfig, atelier::toJson(root));
+            spec.argv.insert(spec.argv.end(), {"--mcp-config", mcpConfig.string()});
+        }
         spec.unsetEnv.push_back("ANTHROPIC_API_KEY");  // use the user's CLI login, as Kombuse does
     } else if (in.backend == "codex") {
         std::string codexHome = (fs::path(in.runDir) / "codex-home").string();
         const char* home = std::getenv("HOME");
-        seedCodexHome(codexHome, home ? home : "/root", in.cwd, forwarder);
+        seedCodexHome(codexHome, home ? home : "/root", in.cwd, forwarder, mcpUrl);
         spec.env["CODEX_HOME"] = codexHome;
         spec.argv = {exe, "app-server", "--listen", "stdio://"};
         auto initParams = makeObject();

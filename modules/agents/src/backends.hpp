@@ -61,9 +61,10 @@ LaunchPlan buildLaunch(const LaunchInput& in);
 std::string writeHookForwarder(const std::string& runDir, const std::string& hookUrl);
 // Claude Code settings JSON that wires every hook event to the forwarder.
 JsonObject claudeHookSettings(const std::string& forwarder);
-// Copies the user's ~/.codex essentials into a per-run CODEX_HOME and trusts the worktree.
+// Copies the user's ~/.codex essentials into a per-run CODEX_HOME, trusts the worktree and
+// adds Atelier's MCP server (`mcpUrl`, empty for none).
 void seedCodexHome(const std::string& codexHome, const std::string& userHome, const std::string& trustedDir,
-                   const std::string& forwarder);
+                   const std::string& forwarder, const std::string& mcpUrl = {});
 
 class BackendStatusCache {
 public:

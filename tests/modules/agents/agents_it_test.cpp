@@ -208,6 +208,10 @@ TEST(AgentsIt, ClaudeRunEndToEndThroughCommitPushAccept) {
     EXPECT_NE(argv.find("\"--model\", \"claude-sonnet-4-6\""), std::string::npos) << argv;
     EXPECT_NE(argv.find("Be careful"), std::string::npos);
     EXPECT_NE(argv.find("stream-json"), std::string::npos);
+    // ... and with Atelier's own MCP server, on the listener the run reports to
+    EXPECT_NE(argv.find("\"--mcp-config\""), std::string::npos) << argv;
+    auto mcpConfig = readFile(server.dataDir() + "/modules/agents/runs/" + id + "/mcp-config.json");
+    EXPECT_NE(mcpConfig.find("http://127.0.0.1:" + std::to_string(server.port()) + "/mcp"), std::string::npos) << mcpConfig;
 
     auto changes = server.get("/api/runs/" + id + "/changes");
     ASSERT_EQ(changes.status, 200) << changes.body;
