@@ -1,0 +1,81 @@
+// State shared by every view: projects, the selected project and the loaded modules.
+import { useEffect, useState } from 'preact/hooks';
+import { get } from './api';
+
+export interface Project {
+  id: string;
+  name: string;
+  slug: string;
+  local_path?: string | null;
+  description?: string | null;
+}
+
+export interface ModuleInfo {
+  id: string;
+  state: string;
+  version?: string;
+  description?: string;
+  error?: string | null;
+}
+
+type Sub = () => void;
+const subs = new Set<Sub>();
+const emit = () => subs.forEach((s) => s());
+
+export const state = {
+  projects: [] as Project[],
+  projectId: localStorage.getItem('atelier.project') || '',
+  modules: [] as ModuleInfo[],
+  loaded: false,
+  error: '',
+};
+
+export function selectProject(id: string) {
+  state.projectId = id;
+  localStorage.setItem('atelier.project', id);
+  emit();
+}
+
+export function currentProject(): Project | undefined {
+  return state.projects.find((p) => p.id === state.projectId) ?? state.projects[0];
+}
+
+export function hasModule(id: string): boolean {
+  return state.modules.some((m) => m.id === id && m.state === 'running');
+}
+
+export async function loadProjects() {
+  try {
+    const [projects, modules] = await Promise.all([
+      get<Project[]>('/api/projects'),
+      get<{ data: ModuleInfo[] }>('/api/modules'),
+    ]);
+    state.projects = projects;
+    state.modules = modules.data ?? [];
+    if (!projects.some((p) => p.id === state.projectId)) {
+      try {
+        const active = await get<Project>('/api/active-project');
+        state.projectId = active.id;
+      } catch {
+        state.projectId = projects[0]?.id ?? '';
+      }
+    }
+    state.error = '';
+  } catch (e) {
+    state.error = e instanceof Error ? e.message : String(e);
+  }
+  state.loaded = true;
+  emit();
+}
+
+export function useStore() {
+  const [, force] = useState(0);
+  useEffect(() => {
+    const s = () => force((n) => n + 1);
+    subs.add(s);
+    return () => {
+      subs.delete(s);
+    };
+  }, []);
+  return state;
+}
