@@ -3,11 +3,16 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config git python3 curl
           libpoco-dev libgit2-dev libboost-dev libboost-filesystem-dev libsqlite3-dev
-          libgtest-dev libgmock-dev wrk)
+          libgtest-dev libgmock-dev wrk
+          chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The web UI is built with Node.js and npm (Debian's nodejs/npm); a Node.js installed some
+# other way (with its own npm) is used as it is.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -52,14 +52,7 @@ export async function loadProjects() {
     ]);
     state.projects = projects;
     state.modules = modules.data ?? [];
-    if (!projects.some((p) => p.id === state.projectId)) {
-      try {
-        const active = await get<Project>('/api/active-project');
-        state.projectId = active.id;
-      } catch {
-        state.projectId = projects[0]?.id ?? '';
-      }
-    }
+    if (!projects.some((p) => p.id === state.projectId)) state.projectId = projects[0]?.id ?? '';
     state.error = '';
   } catch (e) {
     state.error = e instanceof Error ? e.message : String(e);

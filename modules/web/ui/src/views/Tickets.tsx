@@ -26,16 +26,20 @@ const STATUSES = ['open', 'in_progress', 'blocked', 'closed'];
 const USER = { id: 'web-user', name: 'You', type: 'user' };
 
 // Comments need an author profile: the page acts as one user profile, created on first use.
-async function ensureUser(): Promise<string> {
-  try {
-    await get(`/api/profiles/${USER.id}`);
-  } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 404) throw e;
-    await post('/api/profiles', USER).catch((err) => {
-      if (!(err instanceof ApiError) || err.status !== 409) throw err;
-    });
-  }
-  return USER.id;
+let userReady: Promise<string> | null = null;
+function ensureUser(): Promise<string> {
+  userReady ??= (async () => {
+    const users = await get<{ id: string }[]>(`/api/profiles${qs({ type: 'user', search: USER.name, limit: 100 })}`);
+    if (!users.some((u) => u.id === USER.id))
+      await post('/api/profiles', USER).catch((err) => {
+        if (!(err instanceof ApiError) || err.status !== 409) throw err;
+      });
+    return USER.id;
+  })();
+  return userReady.catch((e) => {
+    userReady = null;
+    throw e;
+  });
 }
 
 export default function Tickets({ route }: ViewProps) {
