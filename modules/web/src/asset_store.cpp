@@ -47,7 +47,8 @@ bool accepts(std::string_view header, std::string_view coding) {
     size_t pos = 0;
     while (pos <= header.size()) {
         size_t comma = header.find(',', pos);
-        std::string_view item = header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        std::string_view item =
+            header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
         pos = comma == std::string_view::npos ? header.size() + 1 : comma + 1;
         std::string_view name = trim(item.substr(0, item.find(';')));
         bool zero = false;
@@ -94,8 +95,8 @@ AssetStore AssetStore::load(const fs::path& root) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) return store;
     std::map<std::string, fs::path> files;
-    for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
-         it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
         if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
         files.emplace(fs::relative(it->path(), root, ec).generic_string(), it->path());
     }
@@ -153,7 +154,8 @@ bool AssetStore::notModified(std::string_view ifNoneMatch, std::string_view etag
     size_t pos = 0;
     while (pos <= ifNoneMatch.size()) {
         size_t comma = ifNoneMatch.find(',', pos);
-        std::string_view tag = trim(ifNoneMatch.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+        std::string_view tag =
+            trim(ifNoneMatch.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
         pos = comma == std::string_view::npos ? ifNoneMatch.size() + 1 : comma + 1;
         if (tag.rfind("W/", 0) == 0) tag.remove_prefix(2);
         if (tag == "*" || (!tag.empty() && tag == etag)) return true;

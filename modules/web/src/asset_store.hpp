@@ -16,9 +16,9 @@ enum class Encoding { Identity, Gzip, Brotli };
 struct Asset {
     std::string contentType;
     std::string identity;
-    std::string gzip;    // empty when the build wrote no .gz beside the file
-    std::string brotli;  // empty when the build wrote no .br beside the file
-    std::string etag;    // of the identity bytes; variants add a suffix
+    std::string gzip;        // empty when the build wrote no .gz beside the file
+    std::string brotli;      // empty when the build wrote no .br beside the file
+    std::string etag;        // of the identity bytes; variants add a suffix
     bool immutable = false;  // content-hashed name: cacheable forever
 };
 

@@ -3,14 +3,13 @@
 // in the precompressed encoding the client accepts. The UI routes on the URL fragment, so the
 // module only claims `/`, `/assets/*` and the top-level files of the build: every other path
 // keeps the host's 404/405 answers.
-#include "asset_store.hpp"
+#include <dlfcn.h>
 
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
-
-#include <dlfcn.h>
-
 #include <cstdlib>
+
+#include "asset_store.hpp"
 
 namespace atelier::web {
 
@@ -43,9 +42,12 @@ public:
     void init() override {
         auto cfg = host().config();
         std::filesystem::path root;
-        if (cfg->has("root") && cfg->get("root").isString()) root = cfg->getValue<std::string>("root");
-        else if (const char* env = std::getenv("ATELIER_WEB_ROOT"); env && *env) root = env;
-        else root = besideModule();
+        if (cfg->has("root") && cfg->get("root").isString())
+            root = cfg->getValue<std::string>("root");
+        else if (const char* env = std::getenv("ATELIER_WEB_ROOT"); env && *env)
+            root = env;
+        else
+            root = besideModule();
         store_ = AssetStore::load(root);
         if (!store_.built()) {
             host().info("web: no UI build in " + root.string() + "; / explains how to build it");
@@ -70,9 +72,10 @@ private:
         res.header("Cache-Control", asset->immutable ? "public, max-age=31536000, immutable" : "no-cache");
         res.header("X-Content-Type-Options", "nosniff");
         if (asset->contentType.rfind("text/html", 0) == 0) {
-            res.header("Content-Security-Policy",
-                       "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+            res.header(
+                "Content-Security-Policy",
+                "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
             res.header("Referrer-Policy", "no-referrer");
         }
         if (AssetStore::notModified(req.header("if-none-match"), sel.etag)) {

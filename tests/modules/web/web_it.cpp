@@ -1,8 +1,8 @@
 // The web module over a real socket: caching, precompressed encodings, 304, unknown paths, and
 // the page served when no UI build exists.
-#include "test_server.hpp"
-
 #include <gtest/gtest.h>
+
+#include "test_server.hpp"
 
 using namespace atelier::test;
 
@@ -68,11 +68,13 @@ TEST_F(WebIt, IfNoneMatchGives304) {
     auto first = server_->request("GET", "/assets/app-1a2b.js", {}, {{"Accept-Encoding", "br"}});
     auto etag = first.header("etag");
     ASSERT_FALSE(etag.empty());
-    auto again = server_->request("GET", "/assets/app-1a2b.js", {}, {{"Accept-Encoding", "br"}, {"If-None-Match", etag}});
+    auto again =
+        server_->request("GET", "/assets/app-1a2b.js", {}, {{"Accept-Encoding", "br"}, {"If-None-Match", etag}});
     EXPECT_EQ(again.status, 304);
     EXPECT_TRUE(again.body.empty());
     // Another encoding's tag does not match.
-    auto other = server_->request("GET", "/assets/app-1a2b.js", {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", etag}});
+    auto other =
+        server_->request("GET", "/assets/app-1a2b.js", {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", etag}});
     EXPECT_EQ(other.status, 200);
 }
 

@@ -60,6 +60,11 @@ export function App() {
     };
   }, []);
 
+  // First meaningful render: the current view drawn with the server's data.
+  useEffect(() => {
+    if (store.loaded && View && !performance.getEntriesByName('atelier:first-render').length) performance.mark('atelier:first-render');
+  }, [store.loaded, View]);
+
   const visible = views.filter((v) => !v.module || !store.loaded || hasModule(v.module));
   return (
     <div class="shell">

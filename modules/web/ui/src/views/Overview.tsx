@@ -186,7 +186,8 @@ function Worktrees({ projectId }: { projectId: string }) {
                       </a>
                     ) : null}
                   </td>
-                  <td class="right actions">
+                  <td class="right">
+                    <div class="actions">
                     {hasModule('devservers') &&
                       (running ? (
                         <Action label="Stop" run={() => post(`/api/worktrees/${encodeURIComponent(w.id)}/stop${p}`).then(reload)} onError={setActionError} />
@@ -206,6 +207,7 @@ function Worktrees({ projectId }: { projectId: string }) {
                         Terminal
                       </button>
                     )}
+                    </div>
                   </td>
                 </tr>,
                 logsFor === w.id && (

@@ -204,7 +204,7 @@ function EventRow({ e }: { e: RunEvent }) {
   else body = compact(p);
   const kind = e.event_type.replace(/[^a-z]/gi, '-');
   return (
-    <li class={`ev ev-${kind}`} data-event-type={e.event_type}>
+    <li class={`ev ev-${kind}`} data-event-type={e.event_type} data-created={e.created_at}>
       <span class="ev-type">{e.event_type.replace(/^agent\./, '')}</span>
       <span class="ev-body">{body}</span>
       {e.event_type === 'agent.permission_request' && <span class="tag warn">permission requested</span>}
