@@ -6,6 +6,9 @@ import { hasModule, loadProjects, selectProject, useStore } from './lib/store';
 import { views, type ViewProps } from './views/registry';
 
 const cache = new Map<string, ComponentType<ViewProps>>();
+for (const v of views) if (v.eager) cache.set(v.id, v.eager);
+// Read the projects while the first render happens.
+const firstLoad = loadProjects();
 
 function useView(id: string): ComponentType<ViewProps> | null {
   const entry = views.find((v) => v.id === id) ?? views[0];
@@ -33,7 +36,7 @@ export function App() {
   const View = useView(current);
 
   useEffect(() => {
-    loadProjects();
+    void firstLoad;
     const b = bus();
     setOnline(b.connected);
     const offState = b.onState(setOnline);
@@ -41,15 +44,20 @@ export function App() {
     const offEvents = b.on((e) => {
       if (e.event_type.startsWith('project.')) loadProjects();
     });
-    // Alt+1..9 switches views.
+    // "g" then a view's key switches views (g t: terminals), outside text fields.
+    let leader = 0;
     const onKey = (ev: KeyboardEvent) => {
-      if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
-      const n = Number(ev.key);
-      const visible = views.filter((v) => !v.module || hasModule(v.module));
-      if (n >= 1 && n <= visible.length) {
-        ev.preventDefault();
-        navigate(`/${visible[n - 1].id}`);
-      }
+      const t = ev.target as HTMLElement | null;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+      if (t?.closest('.term')) return;
+      if (Date.now() - leader < 1500) {
+        leader = 0;
+        const v = views.find((x) => x.key === ev.key && (!x.module || hasModule(x.module)));
+        if (v) {
+          ev.preventDefault();
+          navigate(`/${v.id}`);
+        }
+      } else if (ev.key === 'g') leader = Date.now();
     };
     addEventListener('keydown', onKey);
     return () => {
@@ -73,13 +81,14 @@ export function App() {
           <span class="logo" aria-hidden="true">A</span> Atelier
         </div>
         <ul>
-          {visible.map((v, i) => (
+          {visible.map((v) => (
             <li key={v.id}>
               <a
                 href={`#/${v.id}`}
                 class={current === v.id ? 'active' : ''}
                 aria-current={current === v.id ? 'page' : undefined}
-                title={`${v.label} (Alt+${i + 1})`}
+                title={`${v.label} (g ${v.key})`}
+                aria-keyshortcuts={`g ${v.key}`}
               >
                 <span class="icon" aria-hidden="true">
                   {v.icon}

@@ -280,6 +280,23 @@ test('activity and logs load, and the page survives a server restart', async () 
   await shot('10-overview-after-restart');
 });
 
+test('keyboard navigation and the dark theme', async () => {
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('g');
+  await page.keyboard.press('i');
+  await waitFor(async () => (await page.evaluate(() => location.hash)) === '#/tickets', 'g i to open the tickets');
+  await page.getByLabel('Search tickets').waitFor();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Search tickets');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(15, 17, 21)');
+  await page.goto(`http://127.0.0.1:${port}/#/overview`);
+  await page.locator('tr', { hasText: 'feature-x' }).first().waitFor();
+  await shot('12-overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
 test('events reach the page quickly with 20 runs streaming', async () => {
   const project = (await api('GET', '/api/projects')).find((p) => p.name === 'Demo');
   const agent = (await api('GET', '/api/agents')).find((a) => a.name === 'Mock agent');

@@ -66,6 +66,8 @@ export function useStore() {
   useEffect(() => {
     const s = () => force((n) => n + 1);
     subs.add(s);
+    // State may have changed between the first render and this subscription.
+    s();
     return () => {
       subs.delete(s);
     };
