@@ -277,6 +277,9 @@ test('activity and logs load, and the page survives a server restart', async () 
   await page.locator('ol[aria-label="Operations log"] li', { hasText: 'after-restart-marker' }).waitFor();
   await page.goto(`http://127.0.0.1:${port}/#/overview`);
   await page.locator('tr', { hasText: 'feature-x' }).first().waitFor();
+  // The views of every module are back (the module list was read again after the restart).
+  await page.locator('nav a[href="#/runs"]').waitFor();
+  await page.getByRole('heading', { name: 'Runs in flight' }).waitFor();
   await shot('10-overview-after-restart');
 });
 

@@ -44,17 +44,24 @@ export function hasModule(id: string): boolean {
   return state.modules.some((m) => m.id === id && m.state === 'running');
 }
 
+// Calls can overlap (a reconnect while an earlier read is in flight, or one answered by a
+// server that was shutting down): only the latest one's answer is kept.
+let loadSeq = 0;
+
 export async function loadProjects() {
+  const seq = ++loadSeq;
   try {
     const [projects, modules] = await Promise.all([
       get<Project[]>('/api/projects'),
       get<{ data: ModuleInfo[] }>('/api/modules'),
     ]);
+    if (seq !== loadSeq) return;
     state.projects = projects;
     state.modules = modules.data ?? [];
     if (!projects.some((p) => p.id === state.projectId)) state.projectId = projects[0]?.id ?? '';
     state.error = '';
   } catch (e) {
+    if (seq !== loadSeq) return;
     state.error = e instanceof Error ? e.message : String(e);
   }
   state.loaded = true;
