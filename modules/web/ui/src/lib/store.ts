@@ -40,8 +40,10 @@ export function currentProject(): Project | undefined {
   return state.projects.find((p) => p.id === state.projectId) ?? state.projects[0];
 }
 
+// A module that was loaded (not refused or disabled) has its views; a list read while the
+// server was starting or stopping may show it in a passing state.
 export function hasModule(id: string): boolean {
-  return state.modules.some((m) => m.id === id && m.state === 'running');
+  return state.modules.some((m) => m.id === id && m.state !== 'refused' && m.state !== 'disabled');
 }
 
 // Calls can overlap (a reconnect while an earlier read is in flight, or one answered by a

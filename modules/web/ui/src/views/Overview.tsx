@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Action, Badge, Empty, ErrorBox, Field, useLive } from '../components';
 import { get, post, qs } from '../lib/api';
 import { money, num, short } from '../lib/format';
-import { openSse } from '../lib/live';
+import { streamSse } from '../lib/sse';
 import { navigate } from '../lib/router';
 import { currentProject, hasModule, loadProjects, useStore } from '../lib/store';
 import type { ViewProps } from './registry';
@@ -233,16 +233,16 @@ function DevServerLogs({ worktreeId, projectId }: { worktreeId: string; projectI
   const [lines, setLines] = useState<string[]>([]);
   const pre = useRef<HTMLPreElement>(null);
   useEffect(() => {
-    const s = openSse(`/api/worktrees/${encodeURIComponent(worktreeId)}/logs/stream${qs({ project: projectId })}`, {
-      logs: (d) => {
-        const o = JSON.parse(d);
-        setLines((o.logs ?? o.lines ?? []).map(lineText).slice(-MAX_LOG_LINES));
-      },
-      log: (d) => {
-        const o = JSON.parse(d);
-        const add = (o.lines ?? []).map(lineText);
-        setLines((prev) => prev.concat(add).slice(-MAX_LOG_LINES));
-      },
+    // `logs` (the ring) opens every connection, so a reconnect starts from a full picture.
+    const s = streamSse(`/api/worktrees/${encodeURIComponent(worktreeId)}/logs/stream${qs({ project: projectId })}`, (m) => {
+      let o: { logs?: unknown[]; lines?: unknown[] };
+      try {
+        o = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      if (m.event === 'logs') setLines((o.logs ?? o.lines ?? []).map(lineText).slice(-MAX_LOG_LINES));
+      else if (m.event === 'log') setLines((prev) => prev.concat((o.lines ?? []).map(lineText)).slice(-MAX_LOG_LINES));
     });
     return () => s.close();
   }, [worktreeId, projectId]);

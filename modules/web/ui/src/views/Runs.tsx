@@ -6,14 +6,8 @@ import { currentProject } from '../lib/store';
 import { RunTable, type Run } from './Overview';
 import RunView from './RunView';
 import type { ViewProps } from './registry';
+import type { Agent } from '../lib/types';
 
-interface Agent {
-  id: string;
-  name: string;
-  slug: string;
-  cli_name?: string;
-  is_enabled?: boolean;
-}
 
 export default function Runs({ route }: ViewProps) {
   if (route.path[1]) return <RunView id={route.path[1]} tab={route.query.get('tab') ?? 'events'} />;

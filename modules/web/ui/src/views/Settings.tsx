@@ -3,15 +3,8 @@ import { Action, Badge, Empty, ErrorBox, Field, useLive } from '../components';
 import { del, get, patch, post, qs } from '../lib/api';
 import { currentProject, hasModule, useStore } from '../lib/store';
 import type { ViewProps } from './registry';
+import type { Agent } from '../lib/types';
 
-interface Agent {
-  id: string;
-  name: string;
-  slug: string;
-  cli_name?: string;
-  is_enabled?: boolean;
-  description?: string | null;
-}
 
 // Settings sections; integrations, MCP servers and skills join here as their modules land
 // ({id: 'mcp', title: 'MCP servers', module: 'mcp', render: () => <McpServers />}).

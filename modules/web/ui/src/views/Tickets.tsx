@@ -23,6 +23,11 @@ interface Ticket {
 
 const PAGE = 100;
 const STATUSES = ['open', 'in_progress', 'blocked', 'closed'];
+const statusOptions = STATUSES.map((s) => (
+  <option key={s} value={s}>
+    {s.replace('_', ' ')}
+  </option>
+));
 const USER = { id: 'web-user', name: 'You', type: 'user' };
 
 // Comments need an author profile: the page acts as one user profile, created on first use.
@@ -121,11 +126,7 @@ function TicketList({ projectId }: { projectId: string }) {
         />
         <select aria-label="Status filter" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
           <option value="">Any status</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s.replace('_', ' ')}
-            </option>
-          ))}
+          {statusOptions}
         </select>
       </div>
       <ErrorBox error={error} />
@@ -238,11 +239,7 @@ function TicketDetail({ projectId, number }: { projectId: string; number: number
                 patch(base, { status: (e.target as HTMLSelectElement).value }).then(() => (ticket.reload(), timeline.reload()), setError)
               }
             >
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s.replace('_', ' ')}
-                </option>
-              ))}
+              {statusOptions}
             </select>
           </div>
           {t.body ? <p class="prewrap">{t.body}</p> : <p class="muted">No description.</p>}
