@@ -408,6 +408,4 @@ void EventsModule::sweep() const {
 
 }  // namespace atelier::events
 
-ATELIER_MODULE(atelier::events::EventsModule, "events", "0.1.0",
-               "Event products: Kombuse events, subscriptions and /ws; OpenKit SSE, activity feed and operations log; "
-               "boards /api/ws", )
+ATELIER_MODULE(atelier::events::EventsModule)

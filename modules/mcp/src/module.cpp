@@ -462,5 +462,4 @@ private:
 
 }  // namespace
 
-ATELIER_MODULE(McpModule, "mcp", "0.1.0",
-               "MCP servers registry and deployment, Atelier's own MCP server (/mcp), KrowForge /api/mcp and tokens", )
+ATELIER_MODULE(McpModule)

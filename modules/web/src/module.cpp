@@ -92,5 +92,4 @@ private:
 
 }  // namespace atelier::web
 
-ATELIER_MODULE(atelier::web::WebModule, "web", "0.1.0",
-               "The web UI: a single-page application served at / from precompressed, content-hashed assets", )
+ATELIER_MODULE(atelier::web::WebModule)
