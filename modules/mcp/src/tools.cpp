@@ -128,6 +128,12 @@ public:
         }
         return v;
     }
+    // A read whose JSON answer becomes the tool's text as it is: no parse and re-serialise.
+    Var read(const std::string& path) const {
+        auto r = env_.call("GET", path, {});
+        if (r.status >= 200 && r.status < 300 && !r.body.empty()) return Var(std::move(r.body));
+        return call("GET", path);  // errors (and empty answers) take the checked path
+    }
     JsonObject callObject(const std::string& method, const std::string& path, const std::string& body = {}) const {
         auto v = call(method, path, body);
         if (v.type() != typeid(JsonObject)) throw ToolError(path + " did not answer with an object");
@@ -157,7 +163,8 @@ public:
         if (r.status >= 400)
             throw ToolError("Cannot resolve kombuse_session_id (HTTP " + std::to_string(r.status) + ")");
         auto s = parseObject(r.body);
-        if (!s || !s->has("agent_id") || s->isNull("agent_id")) {  // a session without an agent: no agent permissions apply
+        if (!s || !s->has("agent_id") ||
+            s->isNull("agent_id")) {  // a session without an agent: no agent permissions apply
             ensureAnonymousAgent();
             return "anonymous-agent";
         }
@@ -443,7 +450,7 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
         });
     add("get_ticket_comment", "Get one comment by id",
         {{"comment_id", "integer", "Comment id", true}, kSession, {"config", "object", "images?"}}, false,
-        [](const Tools& t, const ToolCall& c) { return t.call("GET", "/api/comments/" + str(c.args, "comment_id")); });
+        [](const Tools& t, const ToolCall& c) { return t.read("/api/comments/" + str(c.args, "comment_id")); });
     add("add_comment", "Add a comment to a ticket",
         {projectId,
          ticketNumber,
@@ -496,14 +503,14 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
         false, [](const Tools& t, const ToolCall& c) {
             JsonObject a = c.args;
             if (!has(a, "limit")) a->set("limit", 50);
-            return t.call("GET", "/api/tickets" + query(a, {{"project_id", "project_id"},
-                                                            {"status", "status"},
-                                                            {"assignee_id", "assignee_id"},
-                                                            {"label_ids", "label_ids"},
-                                                            {"sort_by", "sort_by"},
-                                                            {"sort_order", "sort_order"},
-                                                            {"limit", "limit"},
-                                                            {"offset", "offset"}}));
+            return t.read("/api/tickets" + query(a, {{"project_id", "project_id"},
+                                                     {"status", "status"},
+                                                     {"assignee_id", "assignee_id"},
+                                                     {"label_ids", "label_ids"},
+                                                     {"sort_by", "sort_by"},
+                                                     {"sort_order", "sort_order"},
+                                                     {"limit", "limit"},
+                                                     {"offset", "offset"}}));
         });
     add("search_tickets", "Full-text search over tickets",
         {{"query", "string", "Search text", true, [](JsonObject& o) { o->set("maxLength", 200); }},
@@ -514,22 +521,22 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
         false, [](const Tools& t, const ToolCall& c) {
             JsonObject a = c.args;
             if (!has(a, "limit")) a->set("limit", 20);
-            return t.call("GET", "/api/tickets" + query(a, {{"query", "search"},
-                                                            {"project_id", "project_id"},
-                                                            {"status", "status"},
-                                                            {"limit", "limit"},
-                                                            {"offset", "offset"}}));
+            return t.read("/api/tickets" + query(a, {{"query", "search"},
+                                                     {"project_id", "project_id"},
+                                                     {"status", "status"},
+                                                     {"limit", "limit"},
+                                                     {"offset", "offset"}}));
         });
     add("list_projects", "List projects",
         {{"search", "string", "Filter by name"},
          {"limit", "integer", "Limit", false, range(1, 100)},
          {"offset", "integer", "Offset", false, range(0, INT32_MAX)}},
         false, [](const Tools& t, const ToolCall& c) {
-            return t.call("GET", "/api/projects" +
-                                     query(c.args, {{"search", "search"}, {"limit", "limit"}, {"offset", "offset"}}));
+            return t.read("/api/projects" +
+                          query(c.args, {{"search", "search"}, {"limit", "limit"}, {"offset", "offset"}}));
         });
     add("list_labels", "Labels of a project", {projectId}, false, [](const Tools& t, const ToolCall& c) {
-        return t.call("GET", "/api/projects/" + enc(str(c.args, "project_id")) + "/labels");
+        return t.read("/api/projects/" + enc(str(c.args, "project_id")) + "/labels");
     });
     add("update_ticket", "Update a ticket's fields and labels",
         {projectId,
@@ -554,7 +561,7 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
                 t.call("PATCH", t.ticketPath(c.args), toJson(b));
             }
             for (auto [k, method, actorKey] : {std::tuple{"add_label_ids", "POST", "added_by_id"},
-                                                std::tuple{"remove_label_ids", "DELETE", "removed_by_id"}}) {
+                                               std::tuple{"remove_label_ids", "DELETE", "removed_by_id"}}) {
                 if (!has(c.args, k)) continue;
                 JsonObject actor = makeObject();
                 actor->set(actorKey, who);
@@ -666,10 +673,10 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
          {"limit", "integer", "Limit", false, range(1, 100)},
          {"offset", "integer", "Offset", false, range(0, INT32_MAX)}},
         false, [](const Tools& t, const ToolCall& c) {
-            return t.call("GET", "/api/agents" + query(c.args, {{"is_enabled", "is_enabled"},
-                                                                {"project_id", "project_id"},
-                                                                {"limit", "limit"},
-                                                                {"offset", "offset"}}));
+            return t.read("/api/agents" + query(c.args, {{"is_enabled", "is_enabled"},
+                                                         {"project_id", "project_id"},
+                                                         {"limit", "limit"},
+                                                         {"offset", "offset"}}));
         });
     add("create_agent", "Create an agent",
         {{"id", "string", "Id"},
@@ -710,7 +717,7 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
         return has(a, "project") ? "?project=" + enc(str(a, "project")) : std::string();
     };
     add("list_worktrees", "List the project's git worktrees", {project}, false,
-        [pq](const Tools& t, const ToolCall& c) { return t.call("GET", "/api/worktrees" + pq(c.args)); });
+        [pq](const Tools& t, const ToolCall& c) { return t.read("/api/worktrees" + pq(c.args)); });
     add("create_worktree", "Create a git worktree on a new or existing branch",
         {{"branch", "string", "Branch", true},
          {"name", "string", "Directory / id"},
@@ -761,16 +768,16 @@ std::vector<Tool> buildTools(const ToolEnv& envIn) {
          {"after", "integer", "Only events after this sequence"},
          {"limit", "integer", "Limit", false, range(1, 1000)}},
         false, [](const Tools& t, const ToolCall& c) {
-            return t.call("GET", "/api/runs/" + enc(str(c.args, "run_id")) + "/events" +
-                                     query(c.args, {{"after", "after"}, {"limit", "limit"}}));
+            return t.read("/api/runs/" + enc(str(c.args, "run_id")) + "/events" +
+                          query(c.args, {{"after", "after"}, {"limit", "limit"}}));
         });
     add("get_activity", "The activity feed (newest first)",
         {{"since", "string", "ISO 8601 lower bound"},
          {"category", "string", "agent, worktree or system", false, oneOf({"agent", "worktree", "system"})},
          {"limit", "integer", "1..1000 (default 100)", false, range(1, 1000)}},
         false, [](const Tools& t, const ToolCall& c) {
-            return t.call("GET", "/api/activity" +
-                                     query(c.args, {{"since", "since"}, {"category", "category"}, {"limit", "limit"}}));
+            return t.read("/api/activity" +
+                          query(c.args, {{"since", "since"}, {"category", "category"}, {"limit", "limit"}}));
         });
     return tools;
 }
