@@ -38,14 +38,11 @@ std::vector<std::pair<int64_t, std::string>> queryOpsLog(const Db& db, const Ops
         p.emplace_back(likeEscape(f.source));
     }
     if (!f.search.empty()) {
-        sql += " AND (message LIKE ?1s ESCAPE '\\' OR source LIKE ?1s ESCAPE '\\'"
-               " OR json_extract(entry, '$.action') LIKE ?1s ESCAPE '\\'"
-               " OR json_extract(entry, '$.command.command') LIKE ?1s ESCAPE '\\')";
+        sql += " AND (message LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\'"
+               " OR json_extract(entry, '$.action') LIKE ? ESCAPE '\\'"
+               " OR json_extract(entry, '$.command.command') LIKE ? ESCAPE '\\')";
         std::string like = likeEscape(f.search);
-        size_t pos;
-        std::string placeholder = "?" + std::to_string(p.size() + 1);
-        while ((pos = sql.find("?1s")) != std::string::npos) sql.replace(pos, 3, placeholder);
-        p.emplace_back(like);
+        for (int i = 0; i < 4; ++i) p.emplace_back(like);
     }
     if (f.afterId > 0) {
         sql += " AND id > ?";

@@ -7,12 +7,15 @@
 namespace atelier::events {
 
 namespace {
-// ?1 = cutoff (ISO, or NULL), ?2 = max bytes (or NULL).
+// The two parameters, bound once in `args`: the cutoff (ISO, or NULL) and the max bytes (or NULL).
 std::string sizedCte(const std::string& table) {
-    return "WITH sized AS (SELECT id, created_at, length(CAST(entry AS BLOB)) AS size FROM " + table +
+    return "WITH args AS (SELECT ? AS cutoff, ? AS max_bytes), sized AS (SELECT id, created_at,"
+           " length(CAST(entry AS BLOB)) AS size FROM " +
+           table +
            "), kept AS (SELECT id, size, SUM(size) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS cum"
-           " FROM sized WHERE ?1 IS NULL OR created_at >= ?1), doomed AS (SELECT id, size FROM sized"
-           " WHERE ?1 IS NOT NULL AND created_at < ?1 UNION ALL SELECT id, size FROM kept WHERE ?2 IS NOT NULL AND cum > ?2) ";
+           " FROM sized, args WHERE args.cutoff IS NULL OR created_at >= args.cutoff), doomed AS (SELECT id, size"
+           " FROM sized, args WHERE args.cutoff IS NOT NULL AND created_at < args.cutoff UNION ALL SELECT id, size"
+           " FROM kept, args WHERE args.max_bytes IS NOT NULL AND cum > args.max_bytes) ";
 }
 
 std::vector<Param> params(std::optional<double> retentionDays, std::optional<double> maxSizeMB) {
