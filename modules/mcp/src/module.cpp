@@ -3,7 +3,7 @@
 // KrowForge's /api/mcp with tokens. Logic lives in registry, deployer, protocol and tools.
 #include <unistd.h>
 
-#include <atelier/active_project.hpp>
+#include <atelier/shared/active_project.hpp>
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // skills: the skills registry, custom agents and their deployment into every agent CLI
 // (OpenKit's skills and custom-agent routes). Routes validate their input shape here and
 // hand typed values to the domain classes; DomainError is mapped to the uniform error shape.
-#include <atelier/active_project.hpp>
+#include <atelier/shared/active_project.hpp>
 #include <atelier/sdk.hpp>
 #include <atelier/util.hpp>
 #include <memory>
