@@ -57,7 +57,8 @@ inline Module::Handler mapDomainErrors(Module::Handler h) {
     };
 }
 
-// A module whose every route maps DomainErrors (get/post/put/patch/del wrap the handler).
+// A module whose every route maps DomainErrors (get/post/put/patch/del wrap the handler, with or
+// without a flavor set).
 class DomainModule : public Module {
 protected:
     void get(std::string_view p, std::string_view s, Handler h) { Module::get(p, s, mapDomainErrors(std::move(h))); }
@@ -67,6 +68,21 @@ protected:
         Module::patch(p, s, mapDomainErrors(std::move(h)));
     }
     void del(std::string_view p, std::string_view s, Handler h) { Module::del(p, s, mapDomainErrors(std::move(h))); }
+    void get(std::string_view p, std::string_view s, Flavors f, Handler h) {
+        Module::get(p, s, f, mapDomainErrors(std::move(h)));
+    }
+    void post(std::string_view p, std::string_view s, Flavors f, Handler h) {
+        Module::post(p, s, f, mapDomainErrors(std::move(h)));
+    }
+    void put(std::string_view p, std::string_view s, Flavors f, Handler h) {
+        Module::put(p, s, f, mapDomainErrors(std::move(h)));
+    }
+    void patch(std::string_view p, std::string_view s, Flavors f, Handler h) {
+        Module::patch(p, s, f, mapDomainErrors(std::move(h)));
+    }
+    void del(std::string_view p, std::string_view s, Flavors f, Handler h) {
+        Module::del(p, s, f, mapDomainErrors(std::move(h)));
+    }
 };
 
 }  // namespace atelier::shared
