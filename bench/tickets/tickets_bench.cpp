@@ -19,6 +19,7 @@
 // data is never changed by the measured writes.
 #include "comments.hpp"
 #include "profiles.hpp"
+#include "requests.hpp"
 #include "schema.hpp"
 #include "tickets.hpp"
 
@@ -243,10 +244,8 @@ int main(int argc, char** argv) {
         sqlite3_exec(g_ctx.db, p, nullptr, nullptr, nullptr);
     sqlite3_exec(
         g_ctx.db,
-        "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT, project_id "
-        "TEXT,"
-        " ticket_id TEXT, ticket_number INTEGER, comment_id TEXT, actor_id TEXT, actor_type TEXT, session_id TEXT,"
-        " payload TEXT, created_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS host_events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT, subject TEXT,"
+        " project_id TEXT, actor_id TEXT, actor_type TEXT, payload TEXT, created_at TEXT)",
         nullptr, nullptr, nullptr);
     {
         // Migrations not applied yet, each in its own transaction like the host's migrator.
@@ -280,10 +279,9 @@ int main(int argc, char** argv) {
     store.publish = [&db](const atelier::Event& e) {
         return db
             .one(
-                "INSERT INTO host_events (event_type, project_id, ticket_id, ticket_number, comment_id, actor_id,"
-                " actor_type, session_id, payload, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                {e.type, e.projectId, e.ticketId, e.ticketNumber, e.commentId, e.actorId, e.actorType, e.sessionId,
-                 e.payload, atelier::nowIso()})
+                "INSERT INTO host_events (type, subject, project_id, actor_id, actor_type, payload, created_at)"
+                " VALUES (?,?,?,?,?,?,?) RETURNING id",
+                {e.type, e.subject, e.projectId, e.actorId, e.actorType, e.payload, atelier::nowIso()})
             ->integer("id");
     };
     store.runHook = [](std::string_view, const std::string& payload) {
@@ -301,7 +299,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 10; ++i) projects.push_back(atelier::newUuid());
     std::vector<std::string> agents;
     for (int i = 0; i < 8 && !reusing; ++i) {
-        auto p = profilesApi.create(atelier::parseObject(R"({"type":"agent","name":"Agent )" + std::to_string(i) + "\"}"));
+        auto p = profilesApi.create(
+            tickets::parseNewProfile(atelier::parseObject(R"({"type":"agent","name":"Agent )" + std::to_string(i) + "\"}")));
         agents.push_back(p->getValue<std::string>("id"));
     }
     static const char* statuses[] = {"open", "open", "in_progress", "blocked", "closed"};
@@ -354,7 +353,7 @@ int main(int argc, char** argv) {
             nTickets,
             [&](tickets::Tickets& t, tickets::Comments&, int64_t i) {
                 const auto& p = projects[static_cast<size_t>(i) % projects.size()];
-                auto created_ = t.create(p, ticketBody(i));
+                auto created_ = t.create(p, tickets::parseNewTicket(ticketBody(i)));
                 created.emplace_back(p, created_->getValue<int64_t>("ticket_number"));
             },
             "tickets");
@@ -364,7 +363,7 @@ int main(int argc, char** argv) {
                 auto& [p, n] = created[rng() % created.size()];
                 auto body = atelier::parseObject(R"({"author_id":"user-1","body":)" +
                                                  jsonEscape(sentence(rng, vocab, 20)) + "}");
-                c.create(p, n, body);
+                c.create(p, n, tickets::parseNewComment(body));
             },
             "comments");
         double loadSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
@@ -410,7 +409,7 @@ int main(int argc, char** argv) {
         list.push_back(timeMs(list, [&] { ticketsApi.list(f); }));
     }
     for (int64_t i = 0; i < samples; ++i) {
-        auto body = ticketBody(i);
+        auto body = tickets::parseNewTicket(ticketBody(i));
         const auto& p = projects[rng() % projects.size()];
         createTicket.push_back(timeMs(createTicket, [&] { created.emplace_back(p, ticketsApi.create(p, body)->getValue<int64_t>("ticket_number")); }));
     }
@@ -421,7 +420,7 @@ int main(int argc, char** argv) {
                                          jsonEscape("@[Agent](" + agents[rng() % agents.size()] + ") please look, related to #" +
                                                     std::to_string(other) + " " + sentence(rng, vocab, 12)) +
                                          "}");
-        createComment.push_back(timeMs(createComment, [&] { commentsApi.create(p, n, body); }));
+        createComment.push_back(timeMs(createComment, [&] { commentsApi.create(p, n, tickets::parseNewComment(body)); }));
     }
     auto mentions = db.one("SELECT COUNT(*) AS n FROM tickets_mentions");
 
