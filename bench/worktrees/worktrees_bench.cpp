@@ -11,6 +11,8 @@
 #include "git_fixture.hpp"
 #include "git_ops.hpp"
 
+#include <optional>
+#include <atelier/shared/git.hpp>
 #include <atelier/testing/fake_host.hpp>
 
 #include <algorithm>
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
     generateRepo(repo, files);
     std::printf("generated repository in %.0f ms: %s\n", ms(Clock::now() - t0), repo.c_str());
 
-    atelier::wt::git::init();
+    std::optional<atelier::git::Library> libgit2(std::in_place);
     auto& st = wtfake::state();
     st.localPath = repo;
     atelier::testing::FakeHost host;
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {
                 median(diffMs), percentile(diffMs, 95));
 
     host.unloadAll();
-    atelier::wt::git::shutdown();
+    libgit2.reset();
     if (!keep) {
         std::error_code ec;
         fs::remove_all(repo, ec);
