@@ -221,22 +221,9 @@ void CustomAgents::undeploy(const std::string& id, const Target& t, const fs::pa
 }
 
 JsonArray CustomAgents::scan(const std::string& mode, const std::string& scanPath, const fs::path& projectRoot) const {
-    fs::path root;
-    int depth = 4;
-    if (mode == "project") {
-        if (projectRoot.empty())
-            throw invalid("mode", "project mode needs an active project with a local path", "NO_PROJECT");
-        root = projectRoot;
-    } else if (mode == "folder") {
-        if (scanPath.empty()) throw invalid("scanPath", "is required in folder mode");
-        root = scanPath;
-        depth = 8;
-    } else if (mode == "device") {
-        root = homeDir();
-        depth = 5;
-    } else {
-        throw invalid("mode", "must be project, folder or device");
-    }
+    const ScanRoot scan = scanRoot(mode, scanPath, projectRoot);
+    const fs::path& root = scan.root;
+    const int depth = scan.depth;
     std::error_code ec;
     if (!root.is_absolute() || !fs::is_directory(root, ec))
         throw invalid("scanPath", "must be an existing absolute directory");

@@ -23,6 +23,20 @@ fs::path homeDir() {
     return fs::path(h && *h ? h : "/");
 }
 
+ScanRoot scanRoot(const std::string& mode, const std::string& scanPath, const fs::path& projectRoot) {
+    if (mode == "project") {
+        if (projectRoot.empty())
+            throw invalid("mode", "project mode needs an active project with a local path", "NO_PROJECT");
+        return {projectRoot, 4};
+    }
+    if (mode == "folder") {
+        if (scanPath.empty()) throw invalid("scanPath", "is required in folder mode");
+        return {scanPath, 8};
+    }
+    if (mode == "device") return {homeDir(), 5};
+    throw invalid("mode", "must be project, folder or device");
+}
+
 bool isSafeName(std::string_view name) {
     if (name.empty() || name.size() > 64) return false;
     if (!std::isalnum(static_cast<unsigned char>(name[0]))) return false;

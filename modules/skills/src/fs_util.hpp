@@ -17,6 +17,15 @@ namespace fs = std::filesystem;
 // The user's home directory ($HOME), where the agent CLIs keep their global files.
 fs::path homeDir();
 
+// Where a scan of `mode` starts and how deep it goes: "project" (the active project's root,
+// depth 4), "folder" (`scanPath`, depth 8) or "device" (the home directory, depth 5). Throws an
+// invalid-input DomainError for another mode, or for a mode missing what it needs.
+struct ScanRoot {
+    fs::path root;
+    int depth = 4;
+};
+ScanRoot scanRoot(const std::string& mode, const std::string& scanPath, const fs::path& projectRoot);
+
 // Lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 bytes:
 // what a skill directory, agent file or package name may be (no '/', no "..").
 bool isSafeName(std::string_view name);

@@ -352,22 +352,9 @@ JsonObject SkillRegistry::deploymentStatus(const fs::path& projectRoot) const {
 }
 
 JsonArray SkillRegistry::scan(const std::string& mode, const std::string& scanPath, const fs::path& projectRoot) const {
-    fs::path root;
-    int depth = 4;
-    if (mode == "project") {
-        if (projectRoot.empty())
-            throw invalid("mode", "project mode needs an active project with a local path", "NO_PROJECT");
-        root = projectRoot;
-    } else if (mode == "folder") {
-        if (scanPath.empty()) throw invalid("scanPath", "is required in folder mode");
-        root = scanPath;
-        depth = 8;
-    } else if (mode == "device") {
-        root = homeDir();
-        depth = 5;
-    } else {
-        throw invalid("mode", "must be project, folder or device");
-    }
+    const ScanRoot scan = scanRoot(mode, scanPath, projectRoot);
+    const fs::path& root = scan.root;
+    const int depth = scan.depth;
     if (!root.is_absolute()) throw invalid("scanPath", "must be an absolute path");
     std::error_code ec;
     if (!fs::is_directory(root, ec)) throw invalid("scanPath", "is not a directory");
